@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types shared by the BPF programs and user space: fixed-size fields only. */
+#ifndef GOLEAKTRACE_BPF_H
+#define GOLEAKTRACE_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Default map sizes; user space may resize them before load. */
+#define GLT_MAX_PARKED 1048576
+#define GLT_MAX_SITES 16384
+
+/* Value of the `parked` map, keyed by goid: the last gopark seen for it.
+ * The park stack is not taken here: user space walks g.sched later, only
+ * for goroutines that stay parked past the threshold. */
+struct glt_parked {
+	__u64 park_ns;		/* bpf_ktime_get_ns() at gopark */
+	__u64 g;		/* address of the g struct */
+	__u64 lock;		/* gopark's lock argument (hchan.lock for chans) */
+	__u64 ret_pc;		/* gopark's return address, [SP] at entry */
+	__u32 reason;		/* waitReason, decoded with the binary's names */
+	__u32 pad;
+};
+
+/* Value of the `sites` map, keyed by the creation PC (g.gopc). */
+struct glt_site {
+	__u64 spawned;
+	__u64 exited;
+};
+
+/* Event and drop counters, kept in .bss and shown in every report. */
+struct glt_counters {
+	__u64 parks;
+	__u64 readies;
+	__u64 spawns;
+	__u64 exits;
+	__u64 parked_map_full;	/* a park could not be recorded */
+	__u64 sites_map_full;	/* a spawn/exit could not be counted */
+	__u64 read_failed;	/* bpf_probe_read_user of the g failed */
+	__u64 ready_unknown;	/* ready for a goid we never saw park */
+};
+
+/* Offsets handed to the programs as read-only config, never guessed. */
+struct glt_config {
+	__u32 g_goid;
+	__u32 g_gopc;
+};
+
+#endif

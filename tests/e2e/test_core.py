@@ -1,0 +1,135 @@
+"""The core tracer against parkzoo, for every Go version in the matrix:
+exact counts per group, the runtime's wait-reason names, top user frame
+function and line, the creation site, the immediate caller of gopark, and
+goroutines that woke (netpoll, close) leaving the report."""
+import os
+import signal
+import subprocess
+import time
+
+from glt import (Process, Tap, TOOL, counters, find_group, fixture,
+                 go_versions, is_root, markers, parse_reports, top_user_frame)
+
+# (function, marker, count, frames that must follow runtime.gopark)
+GROUPS = [
+    ("main.chanRecv", "chanrecv", 2, ["runtime.chanrecv", "runtime.chanrecv1"]),
+    ("main.chanSend", "chansend", 3, ["runtime.chansend", "runtime.chansend1"]),
+    ("main.selectTwo", "select", 4, ["runtime.selectgo"]),
+    ("main.nilRecv", "nilrecv", 5, ["runtime.chanrecv", "runtime.chanrecv1"]),
+    ("main.selectEmpty", "selectempty", 6, ["runtime.block"]),
+    ("main.mutexLock", "mutex", 2, []),
+    ("main.rwRLock", "rwmutex", 3, []),
+    ("main.wgWait", "waitgroup", 4, []),
+    ("main.condWait", "cond", 2, []),
+    ("main.sleepLong", "sleep", 3, ["time.Sleep"]),
+    ("main.netRead", "netread", 2, []),
+]
+
+
+def minor(version):
+    return int(version.split(".")[1])
+
+
+def wait_reason(marker, version):
+    """The runtime's own names, as each version's runtime2.go spells them."""
+    named_sync = minor(version) >= 21
+    return {
+        "chanrecv": "chan receive",
+        "chansend": "chan send",
+        "select": "select",
+        "nilrecv": "chan receive (nil chan)",
+        "selectempty": "select (no cases)",
+        "mutex": "sync.Mutex.Lock" if named_sync else "semacquire",
+        "rwmutex": "sync.RWMutex.RLock" if named_sync else "semacquire",
+        "waitgroup": "sync.WaitGroup.Wait" if minor(version) >= 24 else "semacquire",
+        "cond": "sync.Cond.Wait",
+        "sleep": "sleep",
+        "netread": "IO wait",
+        "released": "chan receive",
+        "spinread": "IO wait",
+    }[marker]
+
+
+def run_version(tap, version):
+    lines = markers("parkzoo", "LINE")
+    gos = markers("parkzoo", "GO")
+    v = "go" + version
+    zoo = Process([fixture(version, "parkzoo"), "-wake", "4s", "-release", "4s"])
+    tracer = None
+    try:
+        m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
+        if not tap.ok(m, "%s: fixture started" % v):
+            return
+        pid = int(m.group(1))
+        tracer = Process([TOOL, "-p", str(pid), "-t", "1s", "-i", "1s", "-d", "9s"])
+        m, seen = tracer.wait_line("stderr", r"tracing pid %d" % pid)
+        if not tap.ok(m, "%s: goleaktrace attached" % v, "\n".join(seen)):
+            return
+        os.kill(pid, signal.SIGUSR1)
+        out, err = tracer.p.communicate(timeout=30)
+        tap.eq(tracer.p.returncode, 0, "%s: exit status 0 after --duration" % v)
+        reports = parse_reports(out)
+        finals = [r for r in reports if r["final"]]
+        if not tap.eq(len(finals), 1, "%s: one final report" % v):
+            print("# stdout:\n# " + out.replace("\n", "\n# "))
+            print("# stderr:\n# " + err.replace("\n", "\n# "))
+            return
+        final = finals[0]
+        for func, marker, count, callers in GROUPS:
+            what = "%s: %s" % (v, func)
+            groups = find_group(final, func)
+            if not tap.eq(len(groups), 1, what + " is one group"):
+                continue
+            g = groups[0]
+            tap.eq(g["count"], count, what + " count")
+            tap.eq(g["reason"], wait_reason(marker, version), what + " wait reason")
+            _, file, line = top_user_frame(g)
+            tap.ok(file and file.endswith("tests/fixtures/parkzoo/main.go"),
+                   what + " file", file)
+            tap.eq(line, lines[marker], what + " line")
+            tap.eq((g.get("created_func"), g.get("created_line")),
+                   ("main.spawnAll", gos[marker]), what + " created by")
+            funcs = [f[0] for f in g["frames"]]
+            tap.eq(funcs[0] if funcs else None, "runtime.gopark",
+                   what + " innermost frame is runtime.gopark")
+            if callers:
+                tap.eq(funcs[1:1 + len(callers)], callers,
+                       what + " gopark's callers")
+            tap.eq(len(g["goids"]), min(count, 8), what + " example goids")
+        # Woken through netpoll (no runtime.ready), then spinning.
+        spun = [r for r in reports if find_group(r, "main.readThenSpin")]
+        tap.ok(spun and not spun[0]["final"],
+               "%s: netpoll reader reported while parked" % v)
+        tap.eq(find_group(final, "main.readThenSpin"), [],
+               "%s: netpoll-woken spinner not reported" % v)
+        rel = [r for r in reports if find_group(r, "main.waitRelease")]
+        tap.ok(rel and find_group(rel[0], "main.waitRelease")[0]["count"] == 3,
+               "%s: 3 release waiters reported while parked" % v)
+        tap.eq(find_group(final, "main.waitRelease"), [],
+               "%s: woken and exited goroutines leave the report" % v)
+        c = counters(final)
+        drops = {k: n for k, n in c.items() if k.startswith("dropped") and n}
+        tap.eq(drops, {}, "%s: nothing dropped" % v)
+        tap.ok(c.get("events spawns", 0) >= 41, "%s: spawns counted" % v, c)
+    finally:
+        if tracer:
+            tracer.stop(signal.SIGKILL)
+        zoo.stop()
+
+
+def main():
+    tap = Tap()
+    versions = go_versions()
+    if not is_root():
+        tap.skip("end-to-end tests need root")
+    elif not os.path.exists(TOOL):
+        tap.ok(False, "goleaktrace is built")
+    elif not versions:
+        tap.ok(False, "Go fixtures are built (tools/build-fixtures.sh)")
+    for version in versions if is_root() else []:
+        run_version(tap, version)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

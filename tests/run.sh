@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the test suite and ends with the summary line "N passed, N failed".
+# Every test program prints TAP ("ok N - what" / "not ok N - what").
+#   tests/run.sh            unit tests, then end-to-end tests (need root)
+#   tests/run.sh --unit     unit tests only
+#   tests/run.sh -k NAME    only test programs whose name contains NAME
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+unit_only=0 filter=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--unit) unit_only=1 ;;
+	-k) filter=$2; shift ;;
+	*) echo "usage: tests/run.sh [--unit] [-k NAME]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+passed=0 failed=0 skipped=0
+# Runs one TAP producer, echoes its lines, and adds up its results.
+run_tap() {
+	local name=$1 log rc
+	shift
+	[ -n "$filter" ] && [[ $name != *"$filter"* ]] && return
+	echo "# --- $name"
+	log=$(mktemp)
+	"$@" >"$log" 2>&1
+	rc=$?
+	sed 's/^/    /' "$log"
+	local p f s
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	# A program that dies without reporting a failure still failed.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+	rm -f "$log"
+}
+
+# Every fixture built for every Go version, for the binary-reading tests.
+mapfile -t fixtures < <(ls -d tests/.build/go*/* 2>/dev/null | sort -V)
+
+for t in .output/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_tap "$(basename "$t")" "$t" "${fixtures[@]}"
+done
+
+if [ "$unit_only" -eq 0 ]; then
+	for t in tests/e2e/test_*.py; do
+		[ -f "$t" ] || continue
+		run_tap "$(basename "$t" .py)" python3 "$t"
+	done
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+const char *argp_program_version = "goleaktrace 0.1";
+const char *argp_program_bug_address = "<goleaktrace@users.noreply>";
+
+static const char doc[] =
+"Find leaked goroutines in a running Go process, from the outside.\n"
+"\n"
+"goleaktrace attaches uprobes to the Go runtime of process PID and, every\n"
+"INTERVAL, prints the goroutines that have stayed parked for at least\n"
+"THRESHOLD, grouped by park stack, wait reason and creation site. It stops\n"
+"on Ctrl-C, after --duration, or when the target exits, always printing a\n"
+"final report and the counters of anything dropped.\n"
+"\n"
+"USAGE: goleaktrace -p PID [-t DUR] [-i DUR] [-d DUR] [-v]\n"
+"\n"
+"EXAMPLES:\n"
+"    sudo goleaktrace -p 1234            # live report, parked >= 10s\n"
+"    sudo goleaktrace -p 1234 -t 1m      # only goroutines parked >= 1 min\n"
+"    sudo goleaktrace -p 1234 -d 30s | tee leaks.txt   # 30 s, plain text\n"
+"\n"
+"Durations: 500ms, 10s, 5m, 1h (a bare number means seconds).\n"
+"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+"\vOPTIONS";
+
+enum { OPT_MAX_GOROUTINES = 0x100 };
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
+	{ "threshold", 't', "DUR", 0,
+	  "Report goroutines parked at least this long (default 10s)", 0 },
+	{ "interval", 'i', "DUR", 0, "Report every DUR (default 5s)", 0 },
+	{ "duration", 'd', "DUR", 0,
+	  "Stop after DUR (default: until Ctrl-C or the target exits)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show probe details and libbpf's log", 0 },
+	{ "max-goroutines", OPT_MAX_GOROUTINES, "N", OPTION_HIDDEN,
+	  "Size of the parked-goroutine map", 0 },
+	{},
+};
+
+int cli__parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{ "ms", NSEC_PER_MSEC }, { "s", NSEC_PER_SEC },
+		{ "m", 60 * NSEC_PER_SEC }, { "h", 3600 * NSEC_PER_SEC },
+		{ "", NSEC_PER_SEC },
+	};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (v > UINT64_MAX / units[i].mult)
+			return -ERANGE;
+		*ns = v * units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void cli__format_duration(uint64_t ns, char *buf, size_t size)
+{
+	uint64_t s = ns / NSEC_PER_SEC;
+
+	if (ns < NSEC_PER_SEC)
+		snprintf(buf, size, "%llums",
+			 (unsigned long long)(ns / NSEC_PER_MSEC));
+	else if (s < 60)
+		snprintf(buf, size, "%llu.%llus", (unsigned long long)s,
+			 (unsigned long long)(ns % NSEC_PER_SEC / 100000000));
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus", (unsigned long long)s / 60,
+			 (unsigned long long)s % 60);
+	else
+		snprintf(buf, size, "%lluh%02llum", (unsigned long long)s / 3600,
+			 (unsigned long long)s / 60 % 60);
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli_opts *opts = state->input;
+	uint64_t *dur = NULL;
+	const char *what = NULL;
+	unsigned long v;
+	char *end;
+
+	switch (key) {
+	case 'p':
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || v > INT_MAX)
+			argp_error(state, "Invalid PID: %s", arg);
+		opts->pid = v;
+		return 0;
+	case 't':
+		dur = &opts->threshold_ns;
+		what = "threshold";
+		break;
+	case 'i':
+		dur = &opts->interval_ns;
+		what = "interval";
+		break;
+	case 'd':
+		dur = &opts->duration_ns;
+		what = "duration";
+		break;
+	case 'v':
+		opts->verbose++;
+		return 0;
+	case OPT_MAX_GOROUTINES:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || v > (1U << 24))
+			argp_error(state, "Invalid --max-goroutines: %s", arg);
+		opts->max_goroutines = v;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "Unexpected argument: %s", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!opts->pid)
+			argp_error(state, "-p PID is required");
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	if (cli__parse_duration(arg, dur))
+		argp_error(state, "Invalid %s: %s (use e.g. 500ms, 10s, 5m)",
+			   what, arg);
+	if (*dur == 0 && key != 't')
+		argp_error(state, "Invalid %s: %s (must be > 0)", what, arg);
+	return 0;
+}
+
+int cli__parse(int argc, char **argv, struct cli_opts *opts)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc,
+					  NULL, NULL, NULL };
+
+	memset(opts, 0, sizeof(*opts));
+	opts->threshold_ns = 10 * NSEC_PER_SEC;
+	opts->interval_ns = 5 * NSEC_PER_SEC;
+	argp_err_exit_status = 2;
+	return argp_parse(&argp, argc, argv, 0, NULL, opts);
+}

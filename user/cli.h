@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line: argp options into struct cli_opts. */
+#ifndef GOLEAKTRACE_CLI_H
+#define GOLEAKTRACE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+
+struct cli_opts {
+	pid_t pid;
+	uint64_t threshold_ns;
+	uint64_t interval_ns;
+	uint64_t duration_ns;		/* 0 = until Ctrl-C or target exit */
+	uint32_t max_goroutines;	/* hidden: parked map size */
+	int verbose;
+};
+
+/* Parses argv; on a usage error prints one line plus the usage hint and
+ * exits with status 2 (argp's convention, set to ours). */
+int cli__parse(int argc, char **argv, struct cli_opts *opts);
+
+/* "500ms", "10s", "5m", "1h", or a plain number of seconds. */
+int cli__parse_duration(const char *s, uint64_t *ns);
+
+/* Formats a duration the way the parser accepts it, e.g. "3.2s", "5m10s". */
+void cli__format_duration(uint64_t ns, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Go binary analysis. The file is mapped read-only once; every access to
+ * it goes through image_slice(), which checks bounds, because binaries from
+ * containers are untrusted input. */
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "gobin.h"
+#include "godwarf.h"
+
+#define MAX_WAIT_REASONS 256
+#define MAX_PHDRS 64
+#define BUILDINFO_MAGIC "\xff Go buildinf:"
+#define BUILDINFO_MAGIC_LEN 14
+
+struct load_segment {
+	uint64_t vaddr, memsz, offset, filesz;
+};
+
+struct gobin {
+	const uint8_t *image;
+	size_t size;
+	Elf *elf;
+	enum gobin_arch arch;
+	bool pie;
+	struct load_segment segs[MAX_PHDRS];
+	int nsegs;
+	Elf_Scn *symtab;	/* NULL when stripped */
+	char version[64];
+	struct go_offsets offsets;
+	enum gobin_offsets_source offsets_source;
+	struct pclntab *pclntab;
+	char *wait_reasons[MAX_WAIT_REASONS];
+	int nwait_reasons;
+};
+
+/* A bounds-checked view of [off, off+len) in the file image. */
+static const uint8_t *image_slice(const struct gobin *bin, uint64_t off,
+				  uint64_t len)
+{
+	if (off > bin->size || len > bin->size - off)
+		return NULL;
+	return bin->image + off;
+}
+
+static int find_section(const struct gobin *bin, const char *name,
+			GElf_Shdr *out)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(bin->elf, &shstrndx))
+		return -EINVAL;
+	while ((scn = elf_nextscn(bin->elf, scn))) {
+		const char *sname;
+
+		if (!gelf_getshdr(scn, out))
+			return -EINVAL;
+		sname = elf_strptr(bin->elf, shstrndx, out->sh_name);
+		if (sname && !strcmp(sname, name))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static const uint8_t *section_data(const struct gobin *bin,
+				   const GElf_Shdr *sh)
+{
+	if (sh->sh_type == SHT_NOBITS)
+		return NULL;
+	return image_slice(bin, sh->sh_offset, sh->sh_size);
+}
+
+static int load_segments(struct gobin *bin)
+{
+	GElf_Ehdr eh;
+	size_t n, i;
+
+	if (!gelf_getehdr(bin->elf, &eh) || elf_getphdrnum(bin->elf, &n))
+		return -EINVAL;
+	bin->pie = eh.e_type == ET_DYN;
+	switch (eh.e_machine) {
+	case EM_X86_64:
+		bin->arch = GOBIN_ARCH_X86_64;
+		break;
+	case EM_AARCH64:
+		bin->arch = GOBIN_ARCH_ARM64;
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(bin->elf, i, &ph))
+			return -EINVAL;
+		if (ph.p_type != PT_LOAD || bin->nsegs == MAX_PHDRS)
+			continue;
+		bin->segs[bin->nsegs++] = (struct load_segment){
+			.vaddr = ph.p_vaddr, .memsz = ph.p_memsz,
+			.offset = ph.p_offset, .filesz = ph.p_filesz,
+		};
+	}
+	return bin->nsegs ? 0 : -ENOEXEC;
+}
+
+/* The PT_LOAD segment whose file-backed part holds vaddr. */
+static const struct load_segment *segment_of(const struct gobin *bin,
+					     uint64_t vaddr)
+{
+	int i;
+
+	for (i = 0; i < bin->nsegs; i++) {
+		const struct load_segment *s = &bin->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr - s->vaddr < s->filesz)
+			return s;
+	}
+	return NULL;
+}
+
+int gobin__vaddr_to_offset(const struct gobin *bin, uint64_t vaddr,
+			   uint64_t *offset)
+{
+	const struct load_segment *s = segment_of(bin, vaddr);
+
+	if (!s)
+		return -ENOENT;
+	*offset = vaddr - s->vaddr + s->offset;
+	return 0;
+}
+
+int gobin__read(const struct gobin *bin, uint64_t vaddr, void *buf,
+		size_t len)
+{
+	const struct load_segment *s = segment_of(bin, vaddr);
+	const uint8_t *p;
+
+	/* The whole range must be file-backed, in one segment. */
+	if (!s || len > s->filesz - (vaddr - s->vaddr))
+		return -EFAULT;
+	p = image_slice(bin, vaddr - s->vaddr + s->offset, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+uint64_t gobin__base_vaddr(const struct gobin *bin)
+{
+	uint64_t base = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < bin->nsegs; i++)
+		if (bin->segs[i].vaddr < base)
+			base = bin->segs[i].vaddr;
+	return base & ~0xfffULL;
+}
+
+static int read_u64(const struct gobin *bin, uint64_t vaddr, uint64_t *val)
+{
+	return gobin__read(bin, vaddr, val, sizeof(*val));
+}
+
+/* Copies a Go string (pointer, length) out of the file; NUL-terminated. */
+static int read_go_string(const struct gobin *bin, uint64_t ptr,
+			  uint64_t len, char *out, size_t outsz)
+{
+	if (len >= outsz)
+		return -ENAMETOOLONG;
+	if (gobin__read(bin, ptr, out, len))
+		return -EFAULT;
+	out[len] = '\0';
+	return 0;
+}
+
+static int read_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+		shift += 7;
+	}
+	return -EINVAL;
+}
+
+/* debug/buildinfo's layout: 14-byte magic, pointer size, flags; with flag
+ * 0x2 the version follows inline at +32 as a uvarint-prefixed string,
+ * otherwise +16 holds a pointer to a Go string header (Go < 1.18). */
+static int parse_buildinfo(struct gobin *bin, const uint8_t *data,
+			   size_t size)
+{
+	const uint8_t *p, *end = data + size;
+	uint64_t len, ptr;
+	uint8_t ptr_size, flags;
+
+	if (size < 32 || memcmp(data, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN))
+		return -EINVAL;
+	ptr_size = data[14];
+	flags = data[15];
+	if (flags & 0x2) {
+		p = data + 32;
+		if (read_uvarint(&p, end, &len))
+			return -EINVAL;
+		if (len >= sizeof(bin->version) || len > (uint64_t)(end - p))
+			return -EINVAL;
+		memcpy(bin->version, p, len);
+		bin->version[len] = '\0';
+		return 0;
+	}
+	if (ptr_size != 8 || (flags & 0x1))
+		return -ENOTSUP;
+	memcpy(&ptr, data + 16, sizeof(ptr));
+	if (read_u64(bin, ptr, &ptr) || read_u64(bin, ptr + 8, &len))
+		return -EINVAL;
+	return read_go_string(bin, ptr, len, bin->version,
+			      sizeof(bin->version));
+}
+
+static int read_go_version(struct gobin *bin)
+{
+	const uint8_t *data;
+	GElf_Shdr sh;
+	int i;
+
+	if (!find_section(bin, ".go.buildinfo", &sh)) {
+		data = section_data(bin, &sh);
+		return data ? parse_buildinfo(bin, data, sh.sh_size) : -EINVAL;
+	}
+	/* Section headers can be stripped: search the file-backed parts of
+	 * the segments, at the 16-byte alignment the linker uses. */
+	for (i = 0; i < bin->nsegs; i++) {
+		const struct load_segment *s = &bin->segs[i];
+		uint64_t off;
+
+		for (off = (s->offset + 15) & ~15ULL;
+		     off + 32 <= s->offset + s->filesz; off += 16) {
+			data = image_slice(bin, off, 32);
+			if (!data)
+				break;
+			if (memcmp(data, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN))
+				continue;
+			data = image_slice(bin, off, s->offset + s->filesz - off);
+			if (data && !parse_buildinfo(bin, data,
+						     s->offset + s->filesz - off))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int find_symbol(const struct gobin *bin, const char *name, bool func,
+		       uint64_t *value, uint64_t *size)
+{
+	Elf_Data *data;
+	GElf_Shdr sh;
+	size_t i, n;
+
+	if (!bin->symtab || !gelf_getshdr(bin->symtab, &sh) || !sh.sh_entsize)
+		return -ENOENT;
+	data = elf_getdata(bin->symtab, NULL);
+	if (!data)
+		return -ENOENT;
+	n = data->d_size / sh.sh_entsize;
+	for (i = 0; i < n; i++) {
+		const char *sname;
+		GElf_Sym sym;
+
+		if (!gelf_getsym(data, i, &sym))
+			break;
+		if ((GELF_ST_TYPE(sym.st_info) == STT_FUNC) != func)
+			continue;
+		sname = elf_strptr(bin->elf, sh.sh_link, sym.st_name);
+		if (sname && !strcmp(sname, name)) {
+			*value = sym.st_value;
+			*size = sym.st_size;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int gobin__find_func(const struct gobin *bin, const char *name,
+		     uint64_t *entry, uint64_t *end)
+{
+	uint64_t size;
+
+	if (!find_symbol(bin, name, true, entry, &size)) {
+		*end = *entry + size;
+		return 0;
+	}
+	if (!bin->pclntab)
+		return -ENOENT;
+	return pclntab__find_func(bin->pclntab, name, entry, end);
+}
+
+int gobin__find_data(const struct gobin *bin, const char *name,
+		     uint64_t *addr, uint64_t *size)
+{
+	return find_symbol(bin, name, false, addr, size);
+}
+
+static void find_symtab(struct gobin *bin)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(bin->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+			bin->symtab = scn;
+			return;
+		}
+}
+
+static int open_pclntab(struct gobin *bin)
+{
+	const uint8_t *data;
+	GElf_Shdr sh, text;
+
+	if (find_section(bin, ".gopclntab", &sh) &&
+	    find_section(bin, ".data.rel.ro.gopclntab", &sh))
+		return -ENOENT;
+	data = section_data(bin, &sh);
+	if (!data || find_section(bin, ".text", &text))
+		return -EINVAL;
+	return pclntab__open(&bin->pclntab, data, sh.sh_size, text.sh_addr);
+}
+
+/* runtime.waitReasonStrings is a [N]string in the data segment: the names
+ * come from the binary itself, since the numbering changes between Go
+ * releases (1.26 reordered all of them). */
+static int read_wait_reasons(struct gobin *bin)
+{
+	uint64_t addr, size, i, ptr, len;
+	char name[128];
+
+	if (gobin__find_data(bin, "runtime.waitReasonStrings", &addr, &size))
+		return -ENOENT;
+	for (i = 0; i < size / 16 && i < MAX_WAIT_REASONS; i++) {
+		if (read_u64(bin, addr + i * 16, &ptr) ||
+		    read_u64(bin, addr + i * 16 + 8, &len) ||
+		    read_go_string(bin, ptr, len, name, sizeof(name)))
+			return -EINVAL;
+		bin->wait_reasons[i] = strdup(name);
+		if (!bin->wait_reasons[i])
+			return -ENOMEM;
+		bin->nwait_reasons = i + 1;
+	}
+	return 0;
+}
+
+static int load_offsets(struct gobin *bin, int fd, const char **errmsg)
+{
+	const char *missing;
+	int err;
+
+	go_offsets__init(&bin->offsets);
+	err = godwarf__read_offsets(fd, &bin->offsets);
+	if (!err) {
+		bin->offsets_source = GOBIN_OFFSETS_DWARF;
+	} else {
+		bin->offsets_source = GOBIN_OFFSETS_TABLE;
+		err = go_offsets__from_table(bin->version, &bin->offsets);
+		if (err) {
+			*errmsg = "unsupported Go version and no DWARF to read "
+				  "the runtime's struct layout from; supported "
+				  "without DWARF: Go 1.19, 1.21-1.24, 1.26, 1.27";
+			return err;
+		}
+	}
+	err = go_offsets__check(&bin->offsets, &missing);
+	if (err)
+		*errmsg = "the runtime's g struct lacks a field goleaktrace "
+			  "needs (unsupported Go version?)";
+	return err;
+}
+
+int gobin__open(struct gobin **out, int fd, const char **errmsg)
+{
+	struct gobin *bin;
+	struct stat st;
+	void *image;
+	int err;
+
+	*out = NULL;
+	*errmsg = "not a readable file";
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 64)
+		return -ENOEXEC;
+	image = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (image == MAP_FAILED)
+		return -errno;
+	bin = calloc(1, sizeof(*bin));
+	if (!bin) {
+		munmap(image, st.st_size);
+		return -ENOMEM;
+	}
+	bin->image = image;
+	bin->size = st.st_size;
+
+	err = -ENOEXEC;
+	*errmsg = "not an ELF executable";
+	elf_version(EV_CURRENT);
+	bin->elf = elf_memory((char *)image, st.st_size);
+	if (!bin->elf || elf_kind(bin->elf) != ELF_K_ELF ||
+	    gelf_getclass(bin->elf) != ELFCLASS64 ||
+	    elf_getident(bin->elf, NULL)[EI_DATA] != ELFDATA2LSB)
+		goto out;
+	err = load_segments(bin);
+	if (err) {
+		*errmsg = err == -ENOTSUP ?
+			"unsupported architecture (x86-64 and arm64 only)" :
+			"corrupt ELF program headers";
+		goto out;
+	}
+	err = read_go_version(bin);
+	if (err) {
+		*errmsg = "not a Go program (no Go build info found)";
+		goto out;
+	}
+	find_symtab(bin);
+	err = open_pclntab(bin);
+	if (err) {
+		*errmsg = "corrupt or unsupported Go pclntab (function table)";
+		goto out;
+	}
+	err = load_offsets(bin, fd, errmsg);
+	if (err)
+		goto out;
+	/* Missing names only cost readable output ("waitReason(N)"). */
+	err = read_wait_reasons(bin);
+	if (err == -ENOMEM)
+		goto out;
+	err = 0;
+	*errmsg = NULL;
+out:
+	if (err)
+		gobin__free(bin);
+	else
+		*out = bin;
+	return err;
+}
+
+void gobin__free(struct gobin *bin)
+{
+	int i;
+
+	if (!bin)
+		return;
+	for (i = 0; i < bin->nwait_reasons; i++)
+		free(bin->wait_reasons[i]);
+	pclntab__free(bin->pclntab);
+	if (bin->elf)
+		elf_end(bin->elf);
+	munmap((void *)bin->image, bin->size);
+	free(bin);
+}
+
+const char *gobin__go_version(const struct gobin *bin)
+{
+	return bin->version;
+}
+
+enum gobin_arch gobin__arch(const struct gobin *bin)
+{
+	return bin->arch;
+}
+
+const struct go_offsets *gobin__offsets(const struct gobin *bin)
+{
+	return &bin->offsets;
+}
+
+enum gobin_offsets_source gobin__offsets_source(const struct gobin *bin)
+{
+	return bin->offsets_source;
+}
+
+bool gobin__is_pie(const struct gobin *bin)
+{
+	return bin->pie;
+}
+
+const char *gobin__wait_reason(const struct gobin *bin, unsigned reason)
+{
+	static __thread char unknown[32];
+
+	if (reason < (unsigned)bin->nwait_reasons && bin->wait_reasons[reason])
+		return bin->wait_reasons[reason];
+	snprintf(unknown, sizeof(unknown), "waitReason(%u)", reason);
+	return unknown;
+}
+
+int gobin__wait_reason_index(const struct gobin *bin, const char *name)
+{
+	int i;
+
+	for (i = 0; i < bin->nwait_reasons; i++)
+		if (bin->wait_reasons[i] && !strcmp(bin->wait_reasons[i], name))
+			return i;
+	return -ENOENT;
+}
+
+int gobin__symbolize(const struct gobin *bin, uint64_t pc,
+		     struct pclntab_frame *frames, int max_frames)
+{
+	return pclntab__symbolize(bin->pclntab, pc, frames, max_frames);
+}

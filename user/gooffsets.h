@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Byte offsets of the Go runtime structures the tracer reads. They come
+ * from the binary's DWARF when present, else from a per-version table that
+ * tools/gen-offsets-table.sh regenerates from DWARF. -1 = field absent. */
+#ifndef GOLEAKTRACE_GOOFFSETS_H
+#define GOLEAKTRACE_GOOFFSETS_H
+
+#include <stdint.h>
+
+struct go_offsets {
+	int32_t g_size;
+	int32_t g_stack_lo;	/* g.stack.lo */
+	int32_t g_stack_hi;	/* g.stack.hi */
+	int32_t g_m;		/* g.m */
+	int32_t g_sched_sp;	/* g.sched.sp */
+	int32_t g_sched_pc;	/* g.sched.pc */
+	int32_t g_sched_bp;	/* g.sched.bp */
+	int32_t g_atomicstatus;	/* u32 */
+	int32_t g_goid;		/* u64 (i64 before 1.21) */
+	int32_t g_waitsince;	/* i64 */
+	int32_t g_waitreason;	/* u8 */
+	int32_t g_parent_goid;	/* u64, -1 before 1.21 */
+	int32_t g_gopc;
+	int32_t g_startpc;
+	int32_t g_waiting;	/* *sudog */
+	int32_t g_labels;
+	int32_t m_curg;
+	int32_t sudog_g;
+	int32_t sudog_elem;
+	int32_t sudog_waitlink;
+	int32_t sudog_c;	/* *hchan */
+	int32_t hchan_lock;
+	int32_t hchan_qcount;
+	int32_t hchan_dataqsiz;
+	int32_t hchan_closed;
+};
+
+#define GO_OFFSETS_FIELD_COUNT (sizeof(struct go_offsets) / sizeof(int32_t))
+
+
+#endif

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gtable.h"
+
+#define G_STATUS_WAITING 4
+#define G_STATUS_SCAN 0x1000
+#define STACK_CHUNK 16384
+#define MAX_G_SIZE 4096
+
+/* One parked goroutine that passed every check, before grouping. */
+struct candidate {
+	uint64_t goid, parked_ns, gopc;
+	unsigned reason;
+	int npcs;
+	uint64_t pcs[GT_MAX_FRAMES];
+};
+
+static uint64_t load_u64(const uint8_t *g, int32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, g + off, sizeof(v));
+	return v;
+}
+
+static uint32_t load_u32(const uint8_t *g, int32_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, g + off, sizeof(v));
+	return v;
+}
+
+int gtable__walk_stack(const struct target *t, uint64_t pc, uint64_t bp,
+		       uint64_t stack_lo, uint64_t stack_hi, uint64_t *pcs,
+		       int max_pcs)
+{
+	static uint8_t chunk[STACK_CHUNK];
+	uint64_t chunk_lo = bp, chunk_len = 0, frame[2];
+	int n = 0;
+
+	if (max_pcs <= 0)
+		return 0;
+	pcs[n++] = pc;
+	/* Most parked stacks are small: one read covers the whole chain. */
+	if (bp >= stack_lo && bp < stack_hi) {
+		chunk_len = stack_hi - bp < STACK_CHUNK ? stack_hi - bp
+							: STACK_CHUNK;
+		if (target__read(t, chunk_lo, chunk, chunk_len))
+			chunk_len = 0;
+	}
+	while (n < max_pcs && bp) {
+		/* Frames only grow toward stack_hi; anything else is a
+		 * corrupt or moving stack. */
+		if (bp < stack_lo || bp > stack_hi - sizeof(frame) || bp & 7)
+			break;
+		if (bp >= chunk_lo && bp - chunk_lo + sizeof(frame) <= chunk_len)
+			memcpy(frame, chunk + (bp - chunk_lo), sizeof(frame));
+		else if (target__read(t, bp, frame, sizeof(frame)))
+			break;
+		if (!frame[1])
+			break;
+		pcs[n++] = frame[1];
+		if (frame[0] && frame[0] <= bp)
+			break;
+		bp = frame[0];
+	}
+	return n;
+}
+
+/* Reads the goroutine's g and checks it still is the goroutine the probe
+ * saw park, still parked for the same reason. 0 when it is; otherwise a
+ * positive reason code counted in stats. */
+enum verdict { KEEP, RUNNING, REUSED, READ_FAILED, RACED };
+
+static enum verdict read_candidate(const struct gtable_source *src,
+				   uint64_t goid, const struct glt_parked *p,
+				   struct candidate *c)
+{
+	const struct go_offsets *o = gobin__offsets(src->bin);
+	uint8_t g[MAX_G_SIZE], again[MAX_G_SIZE];
+	size_t gsz = o->g_size;
+	uint32_t status;
+
+	if (gsz > sizeof(g) || target__read(src->target, p->g, g, gsz))
+		return READ_FAILED;
+	if (load_u64(g, o->g_goid) != goid)
+		return REUSED;
+	status = load_u32(g, o->g_atomicstatus) & ~G_STATUS_SCAN;
+	/* Woken by a path the probes do not see (netpoll, park abort), or
+	 * parked again by something other than gopark (GC suspension). */
+	if (status != G_STATUS_WAITING || g[o->g_waitreason] != p->reason)
+		return RUNNING;
+	c->goid = goid;
+	c->reason = p->reason;
+	c->gopc = load_u64(g, o->g_gopc);
+	c->parked_ns = src->now_ns > p->park_ns ? src->now_ns - p->park_ns : 0;
+	c->npcs = gtable__walk_stack(src->target, load_u64(g, o->g_sched_pc),
+				     load_u64(g, o->g_sched_bp),
+				     load_u64(g, o->g_stack_lo),
+				     load_u64(g, o->g_stack_hi), c->pcs,
+				     GT_MAX_FRAMES);
+	/* The stack is only meaningful if the goroutine stayed parked, on
+	 * the same stack, while we walked it. */
+	if (target__read(src->target, p->g, again, gsz))
+		return READ_FAILED;
+	if (load_u64(again, o->g_goid) != goid ||
+	    load_u32(again, o->g_atomicstatus) != load_u32(g, o->g_atomicstatus) ||
+	    load_u64(again, o->g_sched_sp) != load_u64(g, o->g_sched_sp) ||
+	    load_u64(again, o->g_sched_bp) != load_u64(g, o->g_sched_bp))
+		return RACED;
+	return KEEP;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	int i;
+
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	if (x->gopc != y->gopc)
+		return x->gopc < y->gopc ? -1 : 1;
+	if (x->npcs != y->npcs)
+		return x->npcs < y->npcs ? -1 : 1;
+	for (i = 0; i < x->npcs; i++)
+		if (x->pcs[i] != y->pcs[i])
+			return x->pcs[i] < y->pcs[i] ? -1 : 1;
+	/* Within a group: ascending goid. */
+	if (x->goid != y->goid)
+		return x->goid < y->goid ? -1 : 1;
+	return 0;
+}
+
+static int same_group(const struct candidate *x, const struct candidate *y)
+{
+	return x->reason == y->reason && x->gopc == y->gopc &&
+	       x->npcs == y->npcs &&
+	       !memcmp(x->pcs, y->pcs, x->npcs * sizeof(x->pcs[0]));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct gt_group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->oldest_ns != y->oldest_ns)
+		return x->oldest_ns > y->oldest_ns ? -1 : 1;
+	return x->goids[0] < y->goids[0] ? -1 : 1;
+}
+
+static void find_site(const struct gtable_source *src, uint64_t pc,
+		      struct glt_site *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < src->nsites; i++)
+		if (src->site_pcs[i] == pc) {
+			*out = src->sites[i];
+			return;
+		}
+}
+
+/* Turns sorted candidates [from, to) into one group. */
+static int make_group(const struct gtable_source *src,
+		      const struct candidate *c, size_t n, struct gt_group *grp)
+{
+	uint64_t *sorted;
+	size_t i;
+
+	memset(grp, 0, sizeof(*grp));
+	grp->goids = malloc(n * sizeof(*grp->goids));
+	grp->parked_ns = malloc(n * sizeof(*grp->parked_ns));
+	sorted = malloc(n * sizeof(*sorted));
+	if (!grp->goids || !grp->parked_ns || !sorted) {
+		free(sorted);
+		return -ENOMEM;
+	}
+	grp->reason = c->reason;
+	grp->gopc = c->gopc;
+	grp->npcs = c->npcs;
+	memcpy(grp->pcs, c->pcs, c->npcs * sizeof(c->pcs[0]));
+	grp->count = n;
+	for (i = 0; i < n; i++) {
+		grp->goids[i] = c[i].goid;
+		grp->parked_ns[i] = sorted[i] = c[i].parked_ns;
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	grp->oldest_ns = sorted[n - 1];
+	grp->median_ns = sorted[n / 2];
+	free(sorted);
+	find_site(src, c->gopc, &grp->site);
+	return 0;
+}
+
+int gtable__build(struct gtable *gt, const struct gtable_source *src)
+{
+	struct candidate *cands = NULL;
+	size_t i, n = 0, start;
+	int err = 0;
+
+	memset(gt, 0, sizeof(*gt));
+	gt->stats.tracked = src->nparked;
+	if (src->nparked) {
+		cands = malloc(src->nparked * sizeof(*cands));
+		if (!cands)
+			return -ENOMEM;
+	}
+	for (i = 0; i < src->nparked; i++) {
+		const struct glt_parked *p = &src->parked[i];
+
+		if (src->now_ns < p->park_ns ||
+		    src->now_ns - p->park_ns < src->threshold_ns) {
+			gt->stats.young++;
+			continue;
+		}
+		switch (read_candidate(src, src->goids[i], p, &cands[n])) {
+		case KEEP:
+			n++;
+			break;
+		case RUNNING:
+			gt->stats.running++;
+			break;
+		case REUSED:
+			gt->stats.reused++;
+			break;
+		case READ_FAILED:
+			gt->stats.read_failed++;
+			break;
+		case RACED:
+			gt->stats.raced++;
+			break;
+		}
+	}
+	if (!n)
+		goto out;
+	qsort(cands, n, sizeof(*cands), cmp_candidate);
+	gt->groups = calloc(n, sizeof(*gt->groups));
+	if (!gt->groups) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (start = 0, i = 1; i <= n; i++) {
+		if (i < n && same_group(&cands[start], &cands[i]))
+			continue;
+		err = make_group(src, &cands[start], i - start,
+				 &gt->groups[gt->ngroups++]);
+		if (err)
+			goto out;
+		start = i;
+	}
+	gt->ngoroutines = n;
+	qsort(gt->groups, gt->ngroups, sizeof(*gt->groups), cmp_group);
+out:
+	free(cands);
+	if (err)
+		gtable__clear(gt);
+	return err;
+}
+
+void gtable__clear(struct gtable *gt)
+{
+	size_t i;
+
+	for (i = 0; i < gt->ngroups; i++) {
+		free(gt->groups[i].goids);
+		free(gt->groups[i].parked_ns);
+	}
+	free(gt->groups);
+	memset(gt, 0, sizeof(*gt));
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The goroutine table: the parked goroutines the probes recorded, checked
+ * against the target's own memory and grouped by (park stack, wait
+ * reason, creation site). */
+#ifndef GOLEAKTRACE_GTABLE_H
+#define GOLEAKTRACE_GTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "goleaktrace.h"
+#include "gobin.h"
+#include "target.h"
+
+#define GT_MAX_FRAMES 64
+
+struct gt_group {
+	unsigned reason;		/* waitReason value */
+	uint64_t gopc;			/* creation pc (runtime address) */
+	uint64_t pcs[GT_MAX_FRAMES];	/* park stack, innermost first:
+					 * pcs[0] = g.sched.pc, then the
+					 * return addresses (runtime) */
+	int npcs;
+	uint64_t *goids;		/* sorted ascending */
+	uint64_t *parked_ns;		/* same order as goids */
+	size_t count;
+	uint64_t oldest_ns, median_ns;
+	struct glt_site site;		/* spawns/exits at gopc, since attach */
+};
+
+/* Why candidates were left out of a report; shown to the user. */
+struct gt_stats {
+	uint64_t tracked;	/* entries in the parked map */
+	uint64_t young;		/* parked for less than the threshold */
+	uint64_t running;	/* woken without ready (netpoll...) */
+	uint64_t reused;	/* g now holds another goroutine */
+	uint64_t read_failed;	/* the target's memory could not be read */
+	uint64_t raced;		/* changed while we walked its stack */
+};
+
+struct gtable {
+	struct gt_group *groups;	/* sorted: most goroutines first */
+	size_t ngroups;
+	size_t ngoroutines;
+	struct gt_stats stats;
+};
+
+struct gtable_source {
+	const struct gobin *bin;
+	const struct target *target;
+	uint64_t now_ns;		/* CLOCK_MONOTONIC, like the probes */
+	uint64_t threshold_ns;
+	/* The probes' maps, as read by probes__read_parked/_sites. */
+	const uint64_t *goids;
+	const struct glt_parked *parked;
+	size_t nparked;
+	const uint64_t *site_pcs;
+	const struct glt_site *sites;
+	size_t nsites;
+};
+
+int gtable__build(struct gtable *gt, const struct gtable_source *src);
+void gtable__clear(struct gtable *gt);
+
+/* Frame-pointer walk of a parked goroutine's stack from g.sched.pc/bp,
+ * bounded by [stack_lo, stack_hi). Returns the number of pcs written. */
+int gtable__walk_stack(const struct target *t, uint64_t pc, uint64_t bp,
+		       uint64_t stack_lo, uint64_t stack_hi, uint64_t *pcs,
+		       int max_pcs);
+
+#endif

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* goleaktrace: target discovery -> Go binary analysis -> probes -> goroutine
+ * table -> reporters, once per interval and once more at the end. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "gobin.h"
+#include "gtable.h"
+#include "probes.h"
+#include "report_term.h"
+#include "target.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static int verbosity;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void fail(const char *what, const char *why, int err)
+{
+	fprintf(stderr, "goleaktrace: %s: %s", what, why);
+	if (err)
+		fprintf(stderr, " (%s)", strerror(-err));
+	fputc('\n', stderr);
+}
+
+/* Reads the maps, checks candidates in the target, prints one report. */
+static int report(struct report_term *term, const struct probes *probes,
+		  const struct gobin *bin, const struct target *t,
+		  const struct cli_opts *opts, uint64_t start_ns, bool final)
+{
+	struct gtable_source src = { .bin = bin, .target = t,
+				     .threshold_ns = opts->threshold_ns };
+	uint64_t *goids = NULL, *site_pcs = NULL;
+	struct glt_parked *parked = NULL;
+	struct glt_site *sites = NULL;
+	struct glt_counters counters;
+	struct gtable gt = {};
+	struct report_info info;
+	int err;
+
+	err = probes__read_parked(probes, &goids, &parked, &src.nparked);
+	if (!err)
+		err = probes__read_sites(probes, &site_pcs, &sites, &src.nsites);
+	if (err)
+		goto out;
+	src.now_ns = now_ns();
+	src.goids = goids;
+	src.parked = parked;
+	src.site_pcs = site_pcs;
+	src.sites = sites;
+	err = gtable__build(&gt, &src);
+	if (err)
+		goto out;
+	probes__counters(probes, &counters);
+	info = (struct report_info){
+		.bin = bin, .target = t, .threshold_ns = opts->threshold_ns,
+		.elapsed_ns = src.now_ns - start_ns, .counters = &counters,
+		.final = final,
+	};
+	report_term__print(term, &info, &gt);
+out:
+	gtable__clear(&gt);
+	free(goids);
+	free(parked);
+	free(site_pcs);
+	free(sites);
+	return err;
+}
+
+static void print_attached(const struct probes *probes,
+			   const struct gobin *bin, const struct target *t,
+			   int verbose)
+{
+	const struct probe_point *pts;
+	int i, n = probes__points(probes, &pts);
+
+	fprintf(stderr, "goleaktrace: tracing pid %d (%s, %s, offsets from "
+		"%s) with %d probes; Ctrl-C to stop\n", t->pid, t->comm,
+		gobin__go_version(bin),
+		gobin__offsets_source(bin) == GOBIN_OFFSETS_DWARF ? "DWARF" :
+								    "table",
+		n);
+	for (i = 0; verbose && i < n; i++)
+		fprintf(stderr, "goleaktrace:   %s+%llu (0x%llx)\n",
+			pts[i].name, (unsigned long long)pts[i].offset,
+			(unsigned long long)(pts[i].entry + pts[i].offset));
+}
+
+/* Sleeps until the next report is due, a signal arrives or the target
+ * exits. Returns 1 when it is time to stop. */
+static int wait_tick(const struct target *t, uint64_t deadline_ns,
+		     uint64_t end_ns)
+{
+	uint64_t now = now_ns(), until = deadline_ns;
+	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+
+	if (end_ns && end_ns < until)
+		until = end_ns;
+	if (until > now &&
+	    poll(&pfd, 1, (int)((until - now + NSEC_PER_MSEC - 1) /
+				NSEC_PER_MSEC)) == 1)
+		return 1;
+	if (exiting || !target__alive(t))
+		return 1;
+	return end_ns && now_ns() >= end_ns;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct probes_opts popts = {};
+	struct probes *probes = NULL;
+	struct gobin *bin = NULL;
+	struct report_term term;
+	struct target t = { .exe_fd = -1, .pidfd = -1 };
+	struct cli_opts opts;
+	uint64_t start, next, end = 0;
+	const char *why = NULL;
+	int err;
+
+	cli__parse(argc, argv, &opts);
+	verbosity = opts.verbose;
+	libbpf_set_print(libbpf_print);
+
+	err = target__open(&t, opts.pid, &why);
+	if (err) {
+		fail("failed to open target", why, 0);
+		goto out;
+	}
+	err = gobin__open(&bin, t.exe_fd, &why);
+	if (err) {
+		fprintf(stderr, "goleaktrace: pid %d (%s): %s\n", t.pid, t.comm,
+			why);
+		goto out;
+	}
+	if (gobin__is_pie(bin))
+		target__find_load_bias(&t, gobin__base_vaddr(bin));
+	popts.max_goroutines = opts.max_goroutines;
+	err = probes__open(&probes, bin, &popts, &why);
+	if (!err)
+		err = probes__attach(probes, bin, &t, &why);
+	if (err) {
+		fail("failed to set up probes", why, err);
+		goto out;
+	}
+	print_attached(probes, bin, &t, opts.verbose);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	report_term__init(&term, stdout);
+	start = now_ns();
+	next = start + opts.interval_ns;
+	if (opts.duration_ns)
+		end = start + opts.duration_ns;
+	while (!wait_tick(&t, next, end)) {
+		if (now_ns() < next)
+			continue;
+		err = report(&term, probes, bin, &t, &opts, start, false);
+		if (err) {
+			fail("failed to build a report", "", err);
+			goto out;
+		}
+		next += opts.interval_ns;
+	}
+	if (!target__alive(&t))
+		fprintf(stderr, "goleaktrace: pid %d exited\n", t.pid);
+	err = report(&term, probes, bin, &t, &opts, start, true);
+	if (err)
+		fail("failed to build the final report", "", err);
+out:
+	probes__free(probes);
+	gobin__free(bin);
+	target__close(&t);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Terminal reporter: the groups of long-parked goroutines, for humans.
+ * On a TTY each report redraws the screen and long paths are shortened to
+ * the terminal width; piped, reports are appended as plain lines. */
+#ifndef GOLEAKTRACE_REPORT_TERM_H
+#define GOLEAKTRACE_REPORT_TERM_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "goleaktrace.h"
+#include "gobin.h"
+#include "gtable.h"
+#include "target.h"
+
+struct report_info {
+	const struct gobin *bin;
+	const struct target *target;
+	uint64_t threshold_ns;
+	uint64_t elapsed_ns;		/* since attach */
+	const struct glt_counters *counters;
+	bool final;
+};
+
+struct report_term {
+	FILE *out;
+	bool tty;
+	int columns;
+};
+
+void report_term__init(struct report_term *r, FILE *out);
+void report_term__print(struct report_term *r, const struct report_info *info,
+			const struct gtable *gt);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Target discovery: a PID becomes an open executable, a liveness handle
+ * and a way to read the target's memory without stopping it. */
+#ifndef GOLEAKTRACE_TARGET_H
+#define GOLEAKTRACE_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct target {
+	pid_t pid;
+	int exe_fd;		/* /proc/PID/exe, valid across mount ns */
+	int pidfd;		/* readable when the process exits */
+	char exe_path[64];	/* "/proc/PID/exe", what uprobes attach to */
+	char comm[32];
+	uint64_t load_bias;	/* runtime address - link-time address */
+};
+
+/* On failure *errmsg says what went wrong and what to do. */
+int target__open(struct target *t, pid_t pid, const char **errmsg);
+void target__close(struct target *t);
+
+/* 1 while the process lives, 0 once it exited (or is a zombie). */
+int target__alive(const struct target *t);
+
+/* Reads len bytes at addr in the target with process_vm_readv. 0, or
+ * -EFAULT when any part could not be read. */
+int target__read(const struct target *t, uint64_t addr, void *buf,
+		 size_t len);
+
+/* Load bias of the executable mapping whose first PT_LOAD is at link-time
+ * address base_vaddr (0 for non-PIE binaries). */
+int target__find_load_bias(struct target *t, uint64_t base_vaddr);
+
+#endif
