@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Build every Go fixture program (tests/fixtures/<name>/main.go, standard
+# library only, no go.mod) with every toolchain that tools/go-toolchains.sh
+# installed, into tests/.build/go1.XX/<name><suffix>.
+#
+#   tools/build-fixtures.sh [1.XX ...]    all installed (or only these) minors
+#   FIXTURE_FLAVORS="normal stripped pie" tools/build-fixtures.sh
+#   FIXTURES="parkzoo" tools/build-fixtures.sh 1.22
+#
+# Flavours: normal -> <name>, stripped (-s -w) -> <name>-sw,
+# pie (-buildmode=pie) -> <name>-pie. Default: normal.
+# A binary newer than every file of its fixture folder is not rebuilt.
+# cold run (2 small fixtures x 7 minors): ~50 s, ~0.3 GB of GOCACHE, mostly
+# the standard library compiled once per minor.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${GOLEAKTRACE_CACHE:-$HOME/.cache/goleaktrace}
+read -ra FLAVORS <<<"${FIXTURE_FLAVORS:-normal}"
+
+die() {
+	echo "build-fixtures.sh: $*" >&2
+	exit 1
+}
+
+# go build is run from the root with ./tests/fixtures/<name> paths.
+cd "$ROOT"
+
+# Fail on an unknown flavour before building anything.
+for flavor in "${FLAVORS[@]}"; do
+	case $flavor in
+	normal | stripped | pie) ;;
+	*) die "unknown flavour '$flavor' in FIXTURE_FLAVORS (normal, stripped, pie)" ;;
+	esac
+done
+
+# GOROOTs to build with; go-toolchains.sh is the one place that knows where
+# they live and whether they work.
+goroots=()
+if (($#)); then
+	for m in "$@"; do
+		goroot=$(tools/go-toolchains.sh --goroot "$m") || exit 1
+		goroots+=("$goroot")
+	done
+else
+	while read -r _ goroot; do
+		goroots+=("$goroot")
+	done < <(tools/go-toolchains.sh --list)
+fi
+((${#goroots[@]})) || die "no Go toolchain installed; run tools/go-toolchains.sh first"
+
+# FIXTURES="a b" builds only those (the demo needs just one).
+fixtures=()
+for main in tests/fixtures/*/main.go; do
+	name=$(basename "$(dirname "$main")")
+	[[ -z ${FIXTURES:-} || " $FIXTURES " == *" $name "* ]] && fixtures+=("$name")
+done
+((${#fixtures[@]})) || die "no fixtures found (tests/fixtures/<name>/main.go)"
+
+for goroot in "${goroots[@]}"; do
+	m=${goroot##*/go-} # .../usr/lib/go-1.22 -> 1.22
+	outdir=tests/.build/go$m
+	mkdir -p "$outdir"
+	for name in "${fixtures[@]}"; do
+		src=tests/fixtures/$name
+		for flavor in "${FLAVORS[@]}"; do
+			case $flavor in
+			normal) out=$outdir/$name flags=() ;;
+			stripped) out=$outdir/$name-sw flags=("-ldflags=-s -w") ;;
+			pie) out=$outdir/$name-pie flags=(-buildmode=pie) ;;
+			esac
+			if [[ -e $out && -z $(find "$src" -newer "$out" -print -quit) ]]; then
+				echo "up to date $out"
+				continue
+			fi
+			# GOTOOLCHAIN=local: never let Go >= 1.21 fetch another toolchain.
+			# GO111MODULE=off: fixtures are plain folders without go.mod.
+			# One GOCACHE per minor so the versions never share build results.
+			env GOROOT="$goroot" GOTOOLCHAIN=local GO111MODULE=off CGO_ENABLED=0 \
+				GOCACHE="$CACHE/gocache/$m" GOPATH="$CACHE/gopath" \
+				"$goroot/bin/go" build "${flags[@]}" -o "$out" "./$src" ||
+				die "go$m: building $src ($flavor) failed"
+			echo "built $out"
+		done
+	done
+done

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Command 2 of the README (and what CI runs): install dependencies, fetch
+# the Go toolchain matrix, build the tool and every fixture, run all tests.
+# Ends with "N passed, N failed".
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tools/setup.sh
+tools/go-toolchains.sh
+tools/build-fixtures.sh
+make -j2 all
+exec tests/run.sh "$@"
