@@ -53,7 +53,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/user/%.o: user/%.c user/*.h bpf/*.h $(BPF_SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c user/*.h user/*.inc bpf/*.h $(BPF_SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

@@ -9,13 +9,11 @@
 #define GO_ARG1(ctx) ((ctx)->ax)
 #define GO_ARG2(ctx) ((ctx)->bx)
 #define GO_ARG3(ctx) ((ctx)->cx)
-#define GO_SP(ctx) ((ctx)->sp)
 #elif defined(__TARGET_ARCH_arm64)
 #define GO_G(ctx) ((ctx)->regs[28])
 #define GO_ARG1(ctx) ((ctx)->regs[0])
 #define GO_ARG2(ctx) ((ctx)->regs[1])
 #define GO_ARG3(ctx) ((ctx)->regs[2])
-#define GO_SP(ctx) ((ctx)->sp)
 #else
 #error "goleaktrace: unsupported target architecture"
 #endif

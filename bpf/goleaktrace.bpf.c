@@ -73,7 +73,6 @@ int on_gopark(struct pt_regs *ctx)
 	p.park_ns = bpf_ktime_get_ns();
 	p.lock = GO_ARG2(ctx);
 	p.reason = GO_ARG3(ctx) & 0xff;
-	read_u64(GO_SP(ctx), &p.ret_pc);
 	if (bpf_map_update_elem(&parked, &goid, &p, BPF_ANY))
 		__sync_fetch_and_add(&counters.parked_map_full, 1);
 	return 0;

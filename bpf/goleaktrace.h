@@ -18,7 +18,6 @@ struct glt_parked {
 	__u64 park_ns;		/* bpf_ktime_get_ns() at gopark */
 	__u64 g;		/* address of the g struct */
 	__u64 lock;		/* gopark's lock argument (hchan.lock for chans) */
-	__u64 ret_pc;		/* gopark's return address, [SP] at entry */
 	__u32 reason;		/* waitReason, decoded with the binary's names */
 	__u32 pad;
 };

@@ -174,7 +174,7 @@ static int read_go_string(const struct gobin *bin, uint64_t ptr,
 {
 	if (len >= outsz)
 		return -ENAMETOOLONG;
-	if (gobin__read(bin, ptr, out, len))
+	if (len && gobin__read(bin, ptr, out, len))
 		return -EFAULT;
 	out[len] = '\0';
 	return 0;
@@ -381,9 +381,13 @@ static int load_offsets(struct gobin *bin, int fd, const char **errmsg)
 		}
 	}
 	err = go_offsets__check(&bin->offsets, &missing);
-	if (err)
-		*errmsg = "the runtime's g struct lacks a field goleaktrace "
-			  "needs (unsupported Go version?)";
+	if (err) {
+		static char msg[128];
+
+		snprintf(msg, sizeof(msg), "the runtime's structs lack a usable "
+			 "%s field (unsupported Go version?)", missing);
+		*errmsg = msg;
+	}
 	return err;
 }
 

@@ -37,5 +37,29 @@ struct go_offsets {
 
 #define GO_OFFSETS_FIELD_COUNT (sizeof(struct go_offsets) / sizeof(int32_t))
 
+/* Sets every field to -1 (absent). */
+void go_offsets__init(struct go_offsets *o);
+
+/* 0 if every field the tracer cannot work without is present and inside
+ * runtime.g; else -ENOENT (absent) or -ERANGE (outside the g) and
+ * *missing names the first such field, e.g. "g_goid". */
+int go_offsets__check(const struct go_offsets *o, const char **missing);
+
+/* Offsets of a Go release without DWARF, from the built-in table, keyed by
+ * the minor of a runtime.buildVersion such as "go1.22.12", "go1.22rc1" or
+ * "go1.27.3 X:nocoverageredesign". Returns 0, -ENOTSUP for a minor not in
+ * the table, -EINVAL for a string that is no Go release version. *out is
+ * only written on success. */
+int go_offsets__from_table(const char *go_version, struct go_offsets *out);
+
+/* The minor of a Go 1.x release version string (22 for "go1.22.12"),
+ * -EINVAL if it is not one, -ENOTSUP for a major other than 1. */
+int go_offsets__version_minor(const char *go_version);
+
+/* Field i < GO_OFFSETS_FIELD_COUNT by name ("g_goid"), for dumps and
+ * tests; NULL / -1 when i is out of range. */
+const char *go_offsets__field_name(unsigned int i);
+int32_t go_offsets__field(const struct go_offsets *o, unsigned int i);
+
 
 #endif
