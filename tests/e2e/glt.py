@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,36 +69,45 @@ def markers(name, kind):
 
 
 class Process:
-    """A child whose stdout lines can be awaited."""
+    """A child whose output lines are collected by reader threads, so a
+    test can wait for a line and still get the whole output at the end."""
 
     def __init__(self, argv, **kw):
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, **kw)
+        self.lines = {"stdout": [], "stderr": []}
+        self.readers = [threading.Thread(target=self._read, args=(name,),
+                                         daemon=True)
+                        for name in self.lines]
+        for t in self.readers:
+            t.start()
+
+    def _read(self, name):
+        for line in getattr(self.p, name):
+            self.lines[name].append(line.rstrip("\n"))
 
     def wait_line(self, stream, pattern, timeout=20):
-        """Reads lines until one matches; returns (match, lines read)."""
+        """Waits for a line matching pattern; returns (match, lines so far)."""
         deadline = time.time() + timeout
-        seen = []
-        f = self.p.stdout if stream == "stdout" else self.p.stderr
-        os.set_blocking(f.fileno(), False)
-        buf = ""
+        seen = 0
         while time.time() < deadline:
-            chunk = f.read()
-            if chunk:
-                buf += chunk
-                while "\n" in buf:
-                    line, buf = buf.split("\n", 1)
-                    seen.append(line)
-                    m = re.search(pattern, line)
-                    if m:
-                        os.set_blocking(f.fileno(), True)
-                        return m, seen
-            elif self.p.poll() is not None:
+            lines = self.lines[stream]
+            while seen < len(lines):
+                m = re.search(pattern, lines[seen])
+                seen += 1
+                if m:
+                    return m, lines[:seen]
+            if self.p.poll() is not None and not any(t.is_alive() for t in self.readers):
                 break
-            else:
-                time.sleep(0.05)
-        os.set_blocking(f.fileno(), True)
-        return None, seen
+            time.sleep(0.05)
+        return None, list(self.lines[stream])
+
+    def finish(self, timeout=30):
+        """Waits for the exit; returns (stdout, stderr) in full."""
+        self.p.wait(timeout=timeout)
+        for t in self.readers:
+            t.join(timeout=5)
+        return "\n".join(self.lines["stdout"]), "\n".join(self.lines["stderr"])
 
     def stop(self, sig=signal.SIGTERM):
         if self.p.poll() is None:

@@ -66,7 +66,7 @@ def run_version(tap, version):
         if not tap.ok(m, "%s: goleaktrace attached" % v, "\n".join(seen)):
             return
         os.kill(pid, signal.SIGUSR1)
-        out, err = tracer.p.communicate(timeout=30)
+        out, err = tracer.finish(timeout=30)
         tap.eq(tracer.p.returncode, 0, "%s: exit status 0 after --duration" % v)
         reports = parse_reports(out)
         finals = [r for r in reports if r["final"]]

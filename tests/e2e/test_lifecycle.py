@@ -83,7 +83,7 @@ def check_endings(tap, version):
                 tracer.p.send_signal(signal.SIGTERM)
             elif how == "target exit":
                 zoo.stop(signal.SIGKILL)
-            out, err = tracer.p.communicate(timeout=20)
+            out, err = tracer.finish(timeout=20)
             tap.eq(tracer.p.returncode, 0, "%s: ends with 0 on %s" % (v, how))
             finals = [r for r in parse_reports(out) if r["final"]]
             tap.eq(len(finals), 1, "%s: final report on %s" % (v, how))
