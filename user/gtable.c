@@ -13,6 +13,7 @@
 struct candidate {
 	uint64_t goid, parked_ns, gopc;
 	unsigned reason;
+	bool lower_bound;
 	int npcs;
 	uint64_t pcs[GT_MAX_FRAMES];
 };
@@ -193,6 +194,7 @@ static int make_group(const struct gtable_source *src,
 	memcpy(grp->pcs, c->pcs, c->npcs * sizeof(c->pcs[0]));
 	grp->count = n;
 	for (i = 0; i < n; i++) {
+		grp->lower_bound |= c[i].lower_bound;
 		grp->goids[i] = c[i].goid;
 		grp->parked_ns[i] = sorted[i] = c[i].parked_ns;
 	}
@@ -204,44 +206,88 @@ static int make_group(const struct gtable_source *src,
 	return 0;
 }
 
+/* Checks one tracked goroutine and, if it passes, appends it. */
+static void consider(struct gtable *gt, const struct gtable_source *src,
+		     uint64_t goid, const struct glt_parked *p,
+		     bool lower_bound, struct candidate *cands, size_t *n)
+{
+	if (src->now_ns < p->park_ns ||
+	    src->now_ns - p->park_ns < src->threshold_ns) {
+		gt->stats.young++;
+		return;
+	}
+	switch (read_candidate(src, goid, p, &cands[*n])) {
+	case KEEP:
+		cands[(*n)++].lower_bound = lower_bound;
+		break;
+	case RUNNING:
+		gt->stats.running++;
+		break;
+	case REUSED:
+		gt->stats.reused++;
+		break;
+	case READ_FAILED:
+		gt->stats.read_failed++;
+		break;
+	case RACED:
+		gt->stats.raced++;
+		break;
+	}
+}
+
+/* Snapshot goroutines the probes have not seen park since attach. Their
+ * park time is a lower bound: the snapshot time, or earlier when a GC
+ * stamped g.waitsince (the runtime's nanotime is CLOCK_MONOTONIC too). */
+static int consider_snapshot(struct gtable *gt,
+			     const struct gtable_source *src,
+			     struct candidate *cands, size_t *n)
+{
+	const struct snapshot *snap = src->snap;
+	uint64_t *seen;
+	size_t i;
+
+	seen = malloc((src->nparked ? src->nparked : 1) * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+	memcpy(seen, src->goids, src->nparked * sizeof(*seen));
+	qsort(seen, src->nparked, sizeof(*seen), cmp_u64);
+	for (i = 0; i < snap->n; i++) {
+		const struct snapshot_g *sg = &snap->gs[i];
+		struct glt_parked p = { .g = sg->g, .reason = sg->reason,
+					.park_ns = snap->taken_ns };
+
+		if (bsearch(&sg->goid, seen, src->nparked, sizeof(*seen),
+			    cmp_u64))
+			continue;
+		if (sg->waitsince && sg->waitsince < p.park_ns)
+			p.park_ns = sg->waitsince;
+		gt->stats.tracked++;
+		consider(gt, src, sg->goid, &p, true, cands, n);
+	}
+	free(seen);
+	return 0;
+}
+
 int gtable__build(struct gtable *gt, const struct gtable_source *src)
 {
-	struct candidate *cands = NULL;
-	size_t i, n = 0, start;
+	size_t i, n = 0, start, max = src->nparked;
+	struct candidate *cands;
 	int err = 0;
 
 	memset(gt, 0, sizeof(*gt));
 	gt->stats.tracked = src->nparked;
-	if (src->nparked) {
-		cands = malloc(src->nparked * sizeof(*cands));
-		if (!cands)
-			return -ENOMEM;
-	}
-	for (i = 0; i < src->nparked; i++) {
-		const struct glt_parked *p = &src->parked[i];
-
-		if (src->now_ns < p->park_ns ||
-		    src->now_ns - p->park_ns < src->threshold_ns) {
-			gt->stats.young++;
-			continue;
-		}
-		switch (read_candidate(src, src->goids[i], p, &cands[n])) {
-		case KEEP:
-			n++;
-			break;
-		case RUNNING:
-			gt->stats.running++;
-			break;
-		case REUSED:
-			gt->stats.reused++;
-			break;
-		case READ_FAILED:
-			gt->stats.read_failed++;
-			break;
-		case RACED:
-			gt->stats.raced++;
-			break;
-		}
+	if (src->snap)
+		max += src->snap->n;
+	cands = malloc((max ? max : 1) * sizeof(*cands));
+	if (!cands)
+		return -ENOMEM;
+	for (i = 0; i < src->nparked; i++)
+		consider(gt, src, src->goids[i], &src->parked[i], false, cands,
+			 &n);
+	if (src->snap) {
+		err = consider_snapshot(gt, src, cands, &n);
+		if (err)
+			goto out;
 	}
 	if (!n)
 		goto out;

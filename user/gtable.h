@@ -5,10 +5,12 @@
 #ifndef GOLEAKTRACE_GTABLE_H
 #define GOLEAKTRACE_GTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "goleaktrace.h"
 #include "gobin.h"
+#include "snapshot.h"
 #include "target.h"
 
 #define GT_MAX_FRAMES 64
@@ -24,6 +26,8 @@ struct gt_group {
 	uint64_t *parked_ns;		/* same order as goids */
 	size_t count;
 	uint64_t oldest_ns, median_ns;
+	bool lower_bound;		/* some members parked before attach:
+					 * their times are lower bounds */
 	struct glt_site site;		/* spawns/exits at gopc, since attach */
 };
 
@@ -56,6 +60,9 @@ struct gtable_source {
 	const uint64_t *site_pcs;
 	const struct glt_site *sites;
 	size_t nsites;
+	/* Goroutines parked before attach; the probes' record wins for a
+	 * goid in both. May be NULL. */
+	const struct snapshot *snap;
 };
 
 int gtable__build(struct gtable *gt, const struct gtable_source *src);

@@ -16,6 +16,7 @@
 #include "gtable.h"
 #include "probes.h"
 #include "report_term.h"
+#include "snapshot.h"
 #include "target.h"
 
 static volatile sig_atomic_t exiting;
@@ -57,9 +58,10 @@ static void fail(const char *what, const char *why, int err)
 /* Reads the maps, checks candidates in the target, prints one report. */
 static int report(struct report_term *term, const struct probes *probes,
 		  const struct gobin *bin, const struct target *t,
-		  const struct cli_opts *opts, uint64_t start_ns, bool final)
+		  const struct snapshot *snap, const struct cli_opts *opts,
+		  uint64_t start_ns, bool final)
 {
-	struct gtable_source src = { .bin = bin, .target = t,
+	struct gtable_source src = { .bin = bin, .target = t, .snap = snap,
 				     .threshold_ns = opts->threshold_ns };
 	uint64_t *goids = NULL, *site_pcs = NULL;
 	struct glt_parked *parked = NULL;
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 	struct gobin *bin = NULL;
 	struct report_term term;
 	struct target t = { .exe_fd = -1, .pidfd = -1 };
+	struct snapshot snap = {};
 	struct cli_opts opts;
 	uint64_t start, next, end = 0;
 	const char *why = NULL;
@@ -174,7 +177,12 @@ int main(int argc, char **argv)
 		fail("failed to set up probes", why, err);
 		goto out;
 	}
+	/* After the probes are in, so that no park falls in between. */
+	if (snapshot__take(&snap, bin, &t, &why))
+		fprintf(stderr, "goleaktrace: warning: %s\n", why);
 	print_attached(probes, bin, &t, opts.verbose);
+	fprintf(stderr, "goleaktrace: %zu of %llu goroutines were already "
+		"parked at attach\n", snap.n, (unsigned long long)snap.allglen);
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -186,7 +194,7 @@ int main(int argc, char **argv)
 	while (!wait_tick(&t, next, end)) {
 		if (now_ns() < next)
 			continue;
-		err = report(&term, probes, bin, &t, &opts, start, false);
+		err = report(&term, probes, bin, &t, &snap, &opts, start, false);
 		if (err) {
 			fail("failed to build a report", "", err);
 			goto out;
@@ -195,10 +203,11 @@ int main(int argc, char **argv)
 	}
 	if (!target__alive(&t))
 		fprintf(stderr, "goleaktrace: pid %d exited\n", t.pid);
-	err = report(&term, probes, bin, &t, &opts, start, true);
+	err = report(&term, probes, bin, &t, &snap, &opts, start, true);
 	if (err)
 		fail("failed to build the final report", "", err);
 out:
+	snapshot__free(&snap);
 	probes__free(probes);
 	gobin__free(bin);
 	target__close(&t);

@@ -100,9 +100,13 @@ static void print_group(struct report_term *r, const struct report_info *info,
 
 	cli__format_duration(g->oldest_ns, oldest, sizeof(oldest));
 	cli__format_duration(g->median_ns, median, sizeof(median));
-	fprintf(r->out, "\n%zu goroutine%s [%s] oldest %s, median %s\n",
+	/* ">=": some members parked before attach, so times are lower
+	 * bounds. */
+	fprintf(r->out, "\n%zu goroutine%s [%s] oldest %s%s, median %s%s\n",
 		g->count, g->count == 1 ? "" : "s",
-		gobin__wait_reason(info->bin, g->reason), oldest, median);
+		gobin__wait_reason(info->bin, g->reason),
+		g->lower_bound ? ">=" : "", oldest,
+		g->lower_bound ? ">=" : "", median);
 	print_stack(r, info, g);
 	print_creator(r, info, g);
 	fprintf(r->out, "  goids:");

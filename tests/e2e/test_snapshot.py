@@ -1,0 +1,79 @@
+"""Attach after the leak: goroutines parked before goleaktrace started are
+found by walking the runtime's allgs, on every Go version, with their
+stacks, creation sites, and parked times that are lower bounds but never
+shorter than the time they have really been parked."""
+import os
+import signal
+import time
+
+from glt import (Process, Tap, TOOL, find_group, fixture, go_versions,
+                 is_root, markers, parse_reports, top_user_frame)
+from test_core import GROUPS, wait_reason
+
+
+def seconds(text):
+    text = text.lstrip(">=")
+    if text.endswith("ms"):
+        return float(text[:-2]) / 1000
+    if "m" in text:
+        m, s = text.rstrip("s").split("m")
+        return int(m) * 60 + float(s)
+    return float(text.rstrip("s"))
+
+
+def run_version(tap, version):
+    v = "go" + version
+    lines = markers("parkzoo", "LINE")
+    zoo = Process([fixture(version, "parkzoo"), "-wake", "1h", "-release", "1h"])
+    tracer = None
+    try:
+        m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
+        pid = int(m.group(1))
+        os.kill(pid, signal.SIGUSR1)
+        zoo.wait_line("stdout", r"spawned")
+        spawned = time.monotonic()
+        time.sleep(2)
+        tracer = Process([TOOL, "-p", str(pid), "-t", "1s", "-i", "10s", "-d", "1500ms"])
+        out, err = tracer.finish(timeout=30)
+        tap.eq(tracer.p.returncode, 0, "%s: exit status 0" % v)
+        truly_parked = time.monotonic() - spawned
+        finals = [r for r in parse_reports(out) if r["final"]]
+        if not tap.eq(len(finals), 1, "%s: final report" % v):
+            print("# " + err.replace("\n", "\n# "))
+            return
+        for func, marker, count, _ in GROUPS:
+            what = "%s: pre-attach %s" % (v, func)
+            groups = find_group(finals[0], func)
+            if not tap.eq(len(groups), 1, what + " is one group"):
+                continue
+            g = groups[0]
+            tap.eq(g["count"], count, what + " count")
+            tap.eq(g["reason"], wait_reason(marker, version), what + " wait reason")
+            tap.eq(top_user_frame(g)[2], lines[marker], what + " line")
+            tap.eq(g.get("created_func"), "main.spawnAll", what + " created by")
+            tap.ok(g["oldest"].startswith(">="), what + " time marked lower bound",
+                   g["oldest"])
+            # A lower bound, yet not below what the probes could not see:
+            # at least the attach-to-report time, within the true age.
+            age = seconds(g["oldest"])
+            tap.ok(1.4 <= age <= truly_parked + 0.5,
+                   what + " parked time is a sound lower bound",
+                   "%s vs truly %.1fs" % (g["oldest"], truly_parked))
+    finally:
+        if tracer:
+            tracer.stop(signal.SIGKILL)
+        zoo.stop()
+
+
+def main():
+    tap = Tap()
+    if not is_root():
+        tap.skip("end-to-end tests need root")
+        tap.done()
+    for version in go_versions():
+        run_version(tap, version)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
