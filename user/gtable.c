@@ -326,3 +326,17 @@ void gtable__clear(struct gtable *gt)
 	free(gt->groups);
 	memset(gt, 0, sizeof(*gt));
 }
+
+const char *gtable__class_name(enum gt_class class)
+{
+	switch (class) {
+	case GT_CLASS_NEVER_WAKEABLE:
+		return "never_wakeable";
+	case GT_CLASS_LIKELY_LEAKED:
+		return "likely_leaked";
+	case GT_CLASS_IDLE_POOL:
+		return "idle_pool";
+	default:
+		return "parked";
+	}
+}

@@ -15,7 +15,17 @@
 
 #define GT_MAX_FRAMES 64
 
+/* Leak classes; gtable__class_name() gives the exact names used in JSON
+ * and pprof labels. */
+enum gt_class {
+	GT_CLASS_PARKED,		/* past the threshold, nothing more known */
+	GT_CLASS_NEVER_WAKEABLE,	/* nil-channel op or select {} */
+	GT_CLASS_LIKELY_LEAKED,		/* grows while its members stay parked */
+	GT_CLASS_IDLE_POOL,		/* stable set on a shared channel */
+};
+
 struct gt_group {
+	enum gt_class class;
 	unsigned reason;		/* waitReason value */
 	uint64_t gopc;			/* creation pc (runtime address) */
 	uint64_t pcs[GT_MAX_FRAMES];	/* park stack, innermost first:
@@ -66,6 +76,7 @@ struct gtable_source {
 };
 
 int gtable__build(struct gtable *gt, const struct gtable_source *src);
+const char *gtable__class_name(enum gt_class class);
 void gtable__clear(struct gtable *gt);
 
 /* Frame-pointer walk of a parked goroutine's stack from g.sched.pc/bp,
