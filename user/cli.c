@@ -30,7 +30,7 @@ static const char doc[] =
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100 };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
@@ -39,6 +39,8 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "DUR", 0, "Report every DUR (default 5s)", 0 },
 	{ "duration", 'd', "DUR", 0,
 	  "Stop after DUR (default: until Ctrl-C or the target exits)", 0 },
+	{ "all", OPT_ALL, NULL, 0,
+	  "Also show the runtime's own goroutines (GC, finalizers)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show probe details and libbpf's log", 0 },
 	{ "max-goroutines", OPT_MAX_GOROUTINES, "N", OPTION_HIDDEN,
 	  "Size of the parked-goroutine map", 0 },
@@ -121,6 +123,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		opts->verbose++;
+		return 0;
+	case OPT_ALL:
+		opts->show_system = true;
 		return 0;
 	case OPT_MAX_GOROUTINES:
 		errno = 0;

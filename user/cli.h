@@ -16,6 +16,7 @@ struct cli_opts {
 	uint64_t interval_ns;
 	uint64_t duration_ns;		/* 0 = until Ctrl-C or target exit */
 	uint32_t max_goroutines;	/* hidden: parked map size */
+	bool show_system;		/* --all: runtime goroutines too */
 	int verbose;
 };
 

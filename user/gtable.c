@@ -11,7 +11,7 @@
 
 /* One parked goroutine that passed every check, before grouping. */
 struct candidate {
-	uint64_t goid, parked_ns, gopc;
+	uint64_t goid, parked_ns, gopc, startpc, object;
 	unsigned reason;
 	bool lower_bound;
 	int npcs;
@@ -71,6 +71,27 @@ int gtable__walk_stack(const struct target *t, uint64_t pc, uint64_t bp,
 	return n;
 }
 
+/* The object a parked goroutine waits on, 0 when unknown. Channel ops and
+ * select link their sudogs from g.waiting (sudog.c is the hchan; for a
+ * select, the first case's channel stands for the set). A sync.Cond parks
+ * with its notifyList's lock as gopark's lock argument. Semaphores park on
+ * a lock shared by unrelated addresses, so they stay unknown. */
+static uint64_t wait_object(const struct gtable_source *src, const uint8_t *g,
+			    const struct glt_parked *p)
+{
+	const struct go_offsets *o = gobin__offsets(src->bin);
+	const char *reason = gobin__wait_reason(src->bin, p->reason);
+	uint64_t sudog = load_u64(g, o->g_waiting), hchan = 0;
+
+	if (!strcmp(reason, "sync.Cond.Wait"))
+		return p->lock;
+	if (sudog && o->sudog_c >= 0 &&
+	    !target__read(src->target, sudog + o->sudog_c, &hchan,
+			  sizeof(hchan)))
+		return hchan;
+	return 0;
+}
+
 /* Reads the goroutine's g and checks it still is the goroutine the probe
  * saw park, still parked for the same reason. 0 when it is; otherwise a
  * positive reason code counted in stats. */
@@ -97,6 +118,8 @@ static enum verdict read_candidate(const struct gtable_source *src,
 	c->goid = goid;
 	c->reason = p->reason;
 	c->gopc = load_u64(g, o->g_gopc);
+	c->startpc = load_u64(g, o->g_startpc);
+	c->object = wait_object(src, g, p);
 	c->parked_ns = src->now_ns > p->park_ns ? src->now_ns - p->park_ns : 0;
 	c->npcs = gtable__walk_stack(src->target, load_u64(g, o->g_sched_pc),
 				     load_u64(g, o->g_sched_bp),
@@ -149,17 +172,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_group(const void *a, const void *b)
-{
-	const struct gt_group *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	if (x->oldest_ns != y->oldest_ns)
-		return x->oldest_ns > y->oldest_ns ? -1 : 1;
-	return x->goids[0] < y->goids[0] ? -1 : 1;
-}
-
 static void find_site(const struct gtable_source *src, uint64_t pc,
 		      struct glt_site *out)
 {
@@ -190,6 +202,7 @@ static int make_group(const struct gtable_source *src,
 	}
 	grp->reason = c->reason;
 	grp->gopc = c->gopc;
+	grp->startpc = c->startpc;
 	grp->npcs = c->npcs;
 	memcpy(grp->pcs, c->pcs, c->npcs * sizeof(c->pcs[0]));
 	grp->count = n;
@@ -201,6 +214,17 @@ static int make_group(const struct gtable_source *src,
 	qsort(sorted, n, sizeof(*sorted), cmp_u64);
 	grp->oldest_ns = sorted[n - 1];
 	grp->median_ns = sorted[n / 2];
+	/* Distinct objects: reuse the buffer, sorted again by object. */
+	for (i = 0; i < n; i++) {
+		sorted[i] = c[i].object;
+		grp->unknown_objects += !c[i].object;
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (sorted[i] && (i == 0 || sorted[i] != sorted[i - 1]))
+			grp->nobjects++;
+	grp->object = grp->nobjects == 1 && !grp->unknown_objects ?
+		      sorted[0] : 0;
 	free(sorted);
 	find_site(src, c->gopc, &grp->site);
 	return 0;
@@ -281,9 +305,14 @@ int gtable__build(struct gtable *gt, const struct gtable_source *src)
 	cands = malloc((max ? max : 1) * sizeof(*cands));
 	if (!cands)
 		return -ENOMEM;
-	for (i = 0; i < src->nparked; i++)
+	for (i = 0; i < src->nparked; i++) {
+		if (src->goids[i] > gt->max_goid)
+			gt->max_goid = src->goids[i];
 		consider(gt, src, src->goids[i], &src->parked[i], false, cands,
 			 &n);
+	}
+	if (src->snap && src->snap->max_goid > gt->max_goid)
+		gt->max_goid = src->snap->max_goid;
 	if (src->snap) {
 		err = consider_snapshot(gt, src, cands, &n);
 		if (err)
@@ -307,7 +336,6 @@ int gtable__build(struct gtable *gt, const struct gtable_source *src)
 		start = i;
 	}
 	gt->ngoroutines = n;
-	qsort(gt->groups, gt->ngroups, sizeof(*gt->groups), cmp_group);
 out:
 	free(cands);
 	if (err)

@@ -35,10 +35,18 @@ struct gt_group {
 	uint64_t *goids;		/* sorted ascending */
 	uint64_t *parked_ns;		/* same order as goids */
 	size_t count;
+	uint64_t startpc;		/* goroutine's entry function */
+	uint64_t object;		/* what its members wait on (hchan,
+					 * cond) when they all share one, else 0 */
+	size_t nobjects;		/* distinct known objects waited on */
+	size_t unknown_objects;		/* members whose object is unknown */
 	uint64_t oldest_ns, median_ns;
 	bool lower_bound;		/* some members parked before attach:
 					 * their times are lower bounds */
 	struct glt_site site;		/* spawns/exits at gopc, since attach */
+	/* Set by classifier__classify. */
+	double growth_per_min;		/* net (spawned - exited) at gopc */
+	char verdict[160];		/* class and its evidence, one line */
 };
 
 /* Why candidates were left out of a report; shown to the user. */
@@ -49,12 +57,14 @@ struct gt_stats {
 	uint64_t reused;	/* g now holds another goroutine */
 	uint64_t read_failed;	/* the target's memory could not be read */
 	uint64_t raced;		/* changed while we walked its stack */
+	uint64_t hidden_system;	/* runtime goroutines left out (--all) */
 };
 
 struct gtable {
-	struct gt_group *groups;	/* sorted: most goroutines first */
+	struct gt_group *groups;	/* classifier__classify sorts them */
 	size_t ngroups;
 	size_t ngoroutines;
+	uint64_t max_goid;		/* newest goroutine id seen */
 	struct gt_stats stats;
 };
 

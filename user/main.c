@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "classify.h"
 #include "cli.h"
 #include "gobin.h"
 #include "gtable.h"
@@ -58,8 +59,8 @@ static void fail(const char *what, const char *why, int err)
 /* Reads the maps, checks candidates in the target, prints one report. */
 static int report(struct report_term *term, const struct probes *probes,
 		  const struct gobin *bin, const struct target *t,
-		  const struct snapshot *snap, const struct cli_opts *opts,
-		  uint64_t start_ns, bool final)
+		  const struct snapshot *snap, struct classifier *cls,
+		  const struct cli_opts *opts, uint64_t start_ns, bool final)
 {
 	struct gtable_source src = { .bin = bin, .target = t, .snap = snap,
 				     .threshold_ns = opts->threshold_ns };
@@ -82,6 +83,9 @@ static int report(struct report_term *term, const struct probes *probes,
 	src.site_pcs = site_pcs;
 	src.sites = sites;
 	err = gtable__build(&gt, &src);
+	if (!err)
+		err = classifier__classify(cls, &gt, src.now_ns - start_ns,
+					   opts->show_system);
 	if (err)
 		goto out;
 	probes__counters(probes, &counters);
@@ -147,6 +151,7 @@ int main(int argc, char **argv)
 	struct report_term term;
 	struct target t = { .exe_fd = -1, .pidfd = -1 };
 	struct snapshot snap = {};
+	struct classifier *cls = NULL;
 	struct cli_opts opts;
 	uint64_t start, next, end = 0;
 	const char *why = NULL;
@@ -184,6 +189,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "goleaktrace: %zu of %llu goroutines were already "
 		"parked at attach\n", snap.n, (unsigned long long)snap.allglen);
 
+	err = classifier__new(&cls, bin, t.load_bias);
+	if (err)
+		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	report_term__init(&term, stdout);
@@ -194,7 +202,7 @@ int main(int argc, char **argv)
 	while (!wait_tick(&t, next, end)) {
 		if (now_ns() < next)
 			continue;
-		err = report(&term, probes, bin, &t, &snap, &opts, start, false);
+		err = report(&term, probes, bin, &t, &snap, cls, &opts, start, false);
 		if (err) {
 			fail("failed to build a report", "", err);
 			goto out;
@@ -203,10 +211,11 @@ int main(int argc, char **argv)
 	}
 	if (!target__alive(&t))
 		fprintf(stderr, "goleaktrace: pid %d exited\n", t.pid);
-	err = report(&term, probes, bin, &t, &snap, &opts, start, true);
+	err = report(&term, probes, bin, &t, &snap, cls, &opts, start, true);
 	if (err)
 		fail("failed to build the final report", "", err);
 out:
+	classifier__free(cls);
 	snapshot__free(&snap);
 	probes__free(probes);
 	gobin__free(bin);

@@ -107,6 +107,7 @@ static void print_group(struct report_term *r, const struct report_info *info,
 		gobin__wait_reason(info->bin, g->reason),
 		g->lower_bound ? ">=" : "", oldest,
 		g->lower_bound ? ">=" : "", median);
+	fprintf(r->out, "  %s\n", g->verdict);
 	print_stack(r, info, g);
 	print_creator(r, info, g);
 	fprintf(r->out, "  goids:");
@@ -139,9 +140,10 @@ static void print_counters(struct report_term *r,
 		(unsigned long long)s->read_failed);
 	fprintf(r->out,
 		"skipped: %llu woken without ready (running), %llu reused g, "
-		"%llu changed while read\n",
+		"%llu changed while read, %llu runtime goroutines (--all)\n",
 		(unsigned long long)s->running, (unsigned long long)s->reused,
-		(unsigned long long)s->raced);
+		(unsigned long long)s->raced,
+		(unsigned long long)s->hidden_system);
 }
 
 void report_term__print(struct report_term *r, const struct report_info *info,

@@ -32,11 +32,14 @@ static void add_if_parked(struct snapshot *s, const struct go_offsets *o,
 			  const uint8_t *g, uint64_t addr)
 {
 	uint32_t status = load(g, o->g_atomicstatus, 4) & ~G_STATUS_SCAN;
+	uint64_t goid = load(g, o->g_goid, 8);
 
+	if (goid > s->max_goid)
+		s->max_goid = goid;
 	if (status != G_STATUS_WAITING)
 		return;
 	s->gs[s->n++] = (struct snapshot_g){
-		.goid = load(g, o->g_goid, 8),
+		.goid = goid,
 		.g = addr,
 		.waitsince = load(g, o->g_waitsince, 8),
 		.reason = load(g, o->g_waitreason, 1),

@@ -21,6 +21,7 @@ struct snapshot {
 	struct snapshot_g *gs;	/* parked goroutines, sorted by goid */
 	size_t n;
 	uint64_t allglen;	/* goroutines of any state walked */
+	uint64_t max_goid;	/* newest goroutine id, any state */
 	uint64_t read_failed;	/* g structs that could not be read */
 	uint64_t taken_ns;	/* CLOCK_MONOTONIC */
 };

@@ -150,6 +150,13 @@ def parse_reports(text):
             grp["frames"][-1][1] = m.group(1)
             grp["frames"][-1][2] = int(m.group(2))
             continue
+        m = re.match(r"^  (never wakeable|likely leaked|idle pool|parked): (.*)$", line)
+        if grp is not None and m and "verdict" not in grp:
+            grp["class"] = m.group(1).replace(" ", "_")
+            grp["verdict"] = line.strip()
+            m = re.search(r"growing ([+-][\d.]+)/min", line)
+            grp["growth"] = float(m.group(1)) if m else None
+            continue
         m = re.match(r"^  created by (\S+) at (.*):(\d+)$", line)
         if grp is not None and m:
             grp["created_func"] = m.group(1)

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "classify.h"
+
+/* Below this many net new goroutines at a site, growth is noise. */
+#define MIN_GROWTH 3
+/* Late attach: at least this many members spread over a quarter of the
+ * process's goroutine ids count as created over a long span of time. */
+#define MIN_SPREAD_MEMBERS 10
+
+/* What was seen of one group in earlier reports. */
+struct history {
+	uint64_t key;
+	size_t first_count;
+	int reports;
+};
+
+struct classifier {
+	const struct gobin *bin;
+	uint64_t load_bias;
+	struct history *hist;
+	size_t nhist, cap;
+};
+
+int classifier__new(struct classifier **out, const struct gobin *bin,
+		    uint64_t load_bias)
+{
+	struct classifier *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->bin = bin;
+	c->load_bias = load_bias;
+	*out = c;
+	return 0;
+}
+
+void classifier__free(struct classifier *c)
+{
+	if (!c)
+		return;
+	free(c->hist);
+	free(c);
+}
+
+/* FNV-1a over what identifies a group across reports. */
+static uint64_t group_key(const struct gt_group *g)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, words[2] = { g->reason, g->gopc };
+	const uint8_t *p;
+	size_t i;
+
+	for (p = (const uint8_t *)words, i = 0; i < sizeof(words); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	for (p = (const uint8_t *)g->pcs, i = 0; i < g->npcs * sizeof(g->pcs[0]);
+	     i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct history *remember(struct classifier *c, const struct gt_group *g)
+{
+	uint64_t key = group_key(g);
+	struct history *h;
+	size_t i;
+
+	for (i = 0; i < c->nhist; i++)
+		if (c->hist[i].key == key)
+			return &c->hist[i];
+	if (c->nhist == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+
+		h = realloc(c->hist, cap * sizeof(*h));
+		if (!h)
+			return NULL;
+		c->hist = h;
+		c->cap = cap;
+	}
+	h = &c->hist[c->nhist++];
+	*h = (struct history){ .key = key, .first_count = g->count };
+	return h;
+}
+
+/* Whether a group's goroutines belong to the runtime itself (GC workers,
+ * finalizers...), which are hidden unless asked for. */
+static bool is_system(const struct classifier *c, const struct gt_group *g)
+{
+	struct pclntab_frame f;
+
+	/* As the runtime's own isSystemGoroutine: started in package
+	 * runtime, except the main goroutine. */
+	if (gobin__symbolize(c->bin, g->startpc - c->load_bias, &f, 1) < 1)
+		return false;
+	return !strncmp(f.func, "runtime.", 8) &&
+	       strcmp(f.func, "runtime.main") != 0;
+}
+
+static bool never_wakeable(const char *reason)
+{
+	return !strcmp(reason, "chan receive (nil chan)") ||
+	       !strcmp(reason, "chan send (nil chan)") ||
+	       !strcmp(reason, "select (no cases)");
+}
+
+/* "each on its own channel", "all on one channel", ... */
+static void describe_objects(const struct gt_group *g, char *buf, size_t n)
+{
+	if (g->count > 1 && g->nobjects == g->count)
+		snprintf(buf, n, ", each on its own object");
+	else if (g->object && g->count > 1)
+		snprintf(buf, n, ", all on one object 0x%llx",
+			 (unsigned long long)g->object);
+	else if (g->nobjects > 1)
+		snprintf(buf, n, ", on %zu objects", g->nobjects);
+	else
+		buf[0] = '\0';
+}
+
+static void classify_group(struct classifier *c, const struct gtable *gt,
+			   struct gt_group *g, uint64_t elapsed_ns)
+{
+	const char *reason = gobin__wait_reason(c->bin, g->reason);
+	int64_t net = (int64_t)g->site.spawned - (int64_t)g->site.exited;
+	double minutes = (double)elapsed_ns / (60.0 * NSEC_PER_SEC);
+	uint64_t spread = g->goids[g->count - 1] - g->goids[0];
+	struct history *h = remember(c, g);
+	char objects[64];
+	bool growing;
+
+	g->growth_per_min = minutes > 0 ? net / minutes : 0;
+	describe_objects(g, objects, sizeof(objects));
+	/* Watched growing: its site added goroutines since attach that did
+	 * not exit, and the group has only grown since first seen. */
+	growing = h && net >= MIN_GROWTH && g->count >= MIN_GROWTH &&
+		  (h->reports == 0 || g->count > h->first_count);
+	if (h)
+		h->reports++;
+
+	if (never_wakeable(reason)) {
+		g->class = GT_CLASS_NEVER_WAKEABLE;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "never wakeable: %s can never proceed", reason);
+	} else if (growing) {
+		g->class = GT_CLASS_LIKELY_LEAKED;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "likely leaked: growing %+.1f/min at its creation "
+			 "site (%llu spawned, %llu exited)%s",
+			 g->growth_per_min,
+			 (unsigned long long)g->site.spawned,
+			 (unsigned long long)g->site.exited, objects);
+	} else if (g->count >= MIN_SPREAD_MEMBERS && gt->max_goid &&
+		   spread * 4 >= gt->max_goid && spread >= 4 * g->count) {
+		/* Attached late: members created at many points of the
+		 * process's history and all still parked. */
+		g->class = GT_CLASS_LIKELY_LEAKED;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "likely leaked: created over goroutine ids %llu..%llu "
+			 "of %llu and still parked%s",
+			 (unsigned long long)g->goids[0],
+			 (unsigned long long)g->goids[g->count - 1],
+			 (unsigned long long)gt->max_goid, objects);
+	} else if (g->count > 1 && g->object) {
+		g->class = GT_CLASS_IDLE_POOL;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "idle pool: %zu goroutines share one object 0x%llx, "
+			 "not growing", g->count,
+			 (unsigned long long)g->object);
+	} else {
+		g->class = GT_CLASS_PARKED;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "parked: not growing (%+.1f/min at its site)%s",
+			 g->growth_per_min, objects);
+	}
+}
+
+static int class_rank(enum gt_class class)
+{
+	switch (class) {
+	case GT_CLASS_LIKELY_LEAKED:
+		return 0;
+	case GT_CLASS_NEVER_WAKEABLE:
+		return 1;
+	case GT_CLASS_PARKED:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+static int cmp_verdict(const void *a, const void *b)
+{
+	const struct gt_group *x = a, *y = b;
+	int rx = class_rank(x->class), ry = class_rank(y->class);
+
+	if (rx != ry)
+		return rx - ry;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->goids[0] < y->goids[0] ? -1 : 1;
+}
+
+int classifier__classify(struct classifier *c, struct gtable *gt,
+			 uint64_t elapsed_ns, bool show_system)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < gt->ngroups; i++) {
+		struct gt_group *g = &gt->groups[i];
+
+		if (!show_system && is_system(c, g)) {
+			gt->stats.hidden_system += g->count;
+			gt->ngoroutines -= g->count;
+			free(g->goids);
+			free(g->parked_ns);
+			continue;
+		}
+		classify_group(c, gt, g, elapsed_ns);
+		gt->groups[kept++] = *g;
+	}
+	gt->ngroups = kept;
+	qsort(gt->groups, gt->ngroups, sizeof(*gt->groups), cmp_verdict);
+	return 0;
+}
