@@ -33,6 +33,7 @@ struct gobin {
 	int nsegs;
 	Elf_Scn *symtab;	/* NULL when stripped */
 	char version[64];
+	char build_id[128];	/* "" when the binary has none */
 	struct go_offsets offsets;
 	enum gobin_offsets_source offsets_source;
 	struct pclntab *pclntab;
@@ -261,6 +262,68 @@ static int read_go_version(struct gobin *bin)
 	return -ENOENT;
 }
 
+/* The desc of the first note called name with this type in an SHT_NOTE
+ * section: 4-byte namesz, descsz and type, then name and desc, each padded
+ * to 4 bytes. */
+static const uint8_t *find_note(const struct gobin *bin, const char *section,
+				const char *name, uint32_t type,
+				uint32_t *desc_len)
+{
+	size_t namelen = strlen(name) + 1;
+	const uint8_t *p;
+	GElf_Shdr sh;
+	uint64_t len;
+
+	if (find_section(bin, section, &sh) || sh.sh_type != SHT_NOTE)
+		return NULL;
+	p = section_data(bin, &sh);
+	len = p ? sh.sh_size : 0;
+	while (len >= 12) {
+		uint32_t hdr[3];
+		uint64_t name_sz, desc_sz;
+
+		memcpy(hdr, p, sizeof(hdr));
+		name_sz = ((uint64_t)hdr[0] + 3) & ~3ULL;
+		desc_sz = ((uint64_t)hdr[1] + 3) & ~3ULL;
+		if (name_sz + desc_sz > len - 12)
+			return NULL;
+		/* Go pads its name ("Go\0\0") into namesz. */
+		if (hdr[2] == type && hdr[0] >= namelen &&
+		    !memcmp(p + 12, name, namelen)) {
+			*desc_len = hdr[1];
+			return p + 12 + name_sz;
+		}
+		p += 12 + name_sz + desc_sz;
+		len -= 12 + name_sz + desc_sz;
+	}
+	return NULL;
+}
+
+/* For profiles: the Go build id as `go tool buildid` prints it, else the
+ * GNU one in hex. The Go one is text from an untrusted file, so anything
+ * but printable ASCII rejects it. */
+static void read_build_id(struct gobin *bin)
+{
+	const uint8_t *desc;
+	uint32_t len, i;
+
+	desc = find_note(bin, ".note.go.buildid", "Go", 4, &len);
+	for (i = 0; desc && i < len; i++)
+		if (desc[i] <= ' ' || desc[i] > '~')
+			desc = NULL;
+	if (desc && len && len < sizeof(bin->build_id)) {
+		memcpy(bin->build_id, desc, len);
+		bin->build_id[len] = '\0';
+		return;
+	}
+	desc = find_note(bin, ".note.gnu.build-id", "GNU", NT_GNU_BUILD_ID,
+			 &len);
+	if (!desc || !len || len * 2 >= sizeof(bin->build_id))
+		return;
+	for (i = 0; i < len; i++)
+		snprintf(bin->build_id + 2 * i, 3, "%02x", desc[i]);
+}
+
 static int find_symbol(const struct gobin *bin, const char *name, bool func,
 		       uint64_t *value, uint64_t *size)
 {
@@ -324,10 +387,59 @@ static void find_symtab(struct gobin *bin)
 		}
 }
 
+/* The file-backed section that holds link-time address addr. */
+static int find_section_at(const struct gobin *bin, uint64_t addr,
+			   GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(bin->elf, scn))) {
+		if (!gelf_getshdr(scn, out) || out->sh_type == SHT_NOBITS ||
+		    !(out->sh_flags & SHF_ALLOC))
+			continue;
+		if (addr >= out->sh_addr && addr - out->sh_addr < out->sh_size)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The runtime's moduledata knows what the pclntab header does not: the
+ * real text base (runtime.text, after C code in cgo binaries) and where
+ * the inline trees live (go:func.*). Without it there are no inlined
+ * frames, which costs readability, not correctness of the rest. */
+static void use_moduledata(struct gobin *bin, const GElf_Shdr *tab)
+{
+	static const char *const homes[] = { ".go.module", ".noptrdata" };
+	struct pclntab_moduledata md;
+	const uint8_t *data;
+	GElf_Shdr sh;
+	size_t i;
+
+	for (i = 0; i < sizeof(homes) / sizeof(homes[0]); i++) {
+		if (find_section(bin, homes[i], &sh))
+			continue;
+		data = section_data(bin, &sh);
+		if (data && !pclntab__find_moduledata(bin->pclntab, tab->sh_addr,
+						      data, sh.sh_size,
+						      sh.sh_addr, &md))
+			break;
+	}
+	if (i == sizeof(homes) / sizeof(homes[0]))
+		return;
+	pclntab__set_text_start(bin->pclntab, md.text);
+	if (!md.gofunc || find_section_at(bin, md.gofunc, &sh))
+		return;
+	data = section_data(bin, &sh);
+	if (data)
+		pclntab__set_funcdata(bin->pclntab, data, sh.sh_size,
+				      sh.sh_addr, md.gofunc);
+}
+
 static int open_pclntab(struct gobin *bin)
 {
 	const uint8_t *data;
 	GElf_Shdr sh, text;
+	int err;
 
 	if (find_section(bin, ".gopclntab", &sh) &&
 	    find_section(bin, ".data.rel.ro.gopclntab", &sh))
@@ -335,7 +447,10 @@ static int open_pclntab(struct gobin *bin)
 	data = section_data(bin, &sh);
 	if (!data || find_section(bin, ".text", &text))
 		return -EINVAL;
-	return pclntab__open(&bin->pclntab, data, sh.sh_size, text.sh_addr);
+	err = pclntab__open(&bin->pclntab, data, sh.sh_size, text.sh_addr);
+	if (!err)
+		use_moduledata(bin, &sh);
+	return err;
 }
 
 /* runtime.waitReasonStrings is a [N]string in the data segment: the names
@@ -434,6 +549,7 @@ int gobin__open(struct gobin **out, int fd, const char **errmsg)
 		goto out;
 	}
 	find_symtab(bin);
+	read_build_id(bin);
 	err = open_pclntab(bin);
 	if (err) {
 		*errmsg = "corrupt or unsupported Go pclntab (function table)";
@@ -474,6 +590,11 @@ void gobin__free(struct gobin *bin)
 const char *gobin__go_version(const struct gobin *bin)
 {
 	return bin->version;
+}
+
+const char *gobin__build_id(const struct gobin *bin)
+{
+	return bin->build_id;
 }
 
 enum gobin_arch gobin__arch(const struct gobin *bin)

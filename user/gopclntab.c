@@ -478,6 +478,34 @@ uint32_t pclntab__magic(const struct pclntab *tab)
 	return tab->magic;
 }
 
+int pclntab__func_count(const struct pclntab *tab)
+{
+	return (int)tab->nfunc;	/* < UINT32_MAX / 8, checked at open */
+}
+
+int pclntab__func_at(const struct pclntab *tab, int i, const char **name,
+		     uint64_t *entry, uint64_t *end)
+{
+	struct func_info fi;
+	uint32_t e, next;
+	int err;
+
+	if (i < 0 || (uint32_t)i >= tab->nfunc)
+		return -ENOENT;
+	err = read_func(tab, (uint32_t)i, &fi);
+	if (err)
+		return err;
+	if (ftab_entry(tab, (uint32_t)i, &e) ||
+	    ftab_entry(tab, (uint32_t)i + 1, &next))
+		return -EINVAL;
+	*name = func_name(tab, fi.nameoff);
+	if (!*name)
+		return -EINVAL;
+	*entry = tab->text_start + e;
+	*end = tab->text_start + next;
+	return 0;
+}
+
 uint64_t pclntab__text_start(const struct pclntab *tab)
 {
 	return tab->text_start;
