@@ -1,13 +1,31 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # One entry point: make (build), make test, make check-unit, make clean.
-OUTPUT := .output
+# `make ARCH=arm64` on an x86 host cross-builds goleaktrace-arm64 under
+# .output/arm64 (tools/setup.sh --arm64 installs the cross toolchain and
+# the arm64 libraries), so it never clobbers the host build.
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 
 ifeq ($(filter $(ARCH),x86 arm64),)
 $(error unsupported ARCH '$(ARCH)': goleaktrace supports x86 and arm64)
+endif
+
+ifeq ($(ARCH),$(HOST_ARCH))
+OUTPUT := .output
+APP := goleaktrace
+else
+OUTPUT := .output/$(ARCH)
+APP := goleaktrace-$(ARCH)
+CROSS_COMPILE_x86 := x86_64-linux-gnu-
+CROSS_COMPILE_arm64 := aarch64-linux-gnu-
+CROSS_COMPILE ?= $(CROSS_COMPILE_$(ARCH))
+# Not ?=: make's built-in CC (cc) would win.
+CC := $(CROSS_COMPILE)gcc
+AR := $(CROSS_COMPILE)ar
+CROSS := 1
 endif
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
@@ -35,7 +53,7 @@ endif
 .SECONDARY:
 .PHONY: all clean test check-unit unit-tests
 
-all: goleaktrace unit-tests
+all: $(APP) unit-tests
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -59,9 +77,9 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/*.inc bpf/*.h $(BPF_SKELS) | $(OUTPUT
 
 $(OUTPUT)/libgoleaktrace.a: $(USER_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-goleaktrace: $(OUTPUT)/user/main.o $(OUTPUT)/libgoleaktrace.a
+$(APP): $(OUTPUT)/user/main.o $(OUTPUT)/libgoleaktrace.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -71,12 +89,18 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/*.h $(OUTPUT)/libgoleaktrace.a | $(
 
 unit-tests: $(UNIT_BINS)
 
+ifdef CROSS
+check-unit test:
+	$(error $(ARCH) binaries are built here, not run: use `make $@` on the host)
+else
 # Unit tests only (no root, no Go toolchains needed beyond built fixtures).
 check-unit: unit-tests
 	$(Q)tests/run.sh --unit
 
 test: all
 	$(Q)tests/run.sh
+endif
 
+# The host's clean also removes the cross builds: they live in .output/ too.
 clean:
-	rm -rf $(OUTPUT) goleaktrace
+	rm -rf $(OUTPUT) $(APP) $(if $(CROSS),,goleaktrace-x86 goleaktrace-arm64)

@@ -4,11 +4,12 @@
 # installed, into tests/.build/go1.XX/<name><suffix>.
 #
 #   tools/build-fixtures.sh [1.XX ...]    all installed (or only these) minors
-#   FIXTURE_FLAVORS="normal stripped pie" tools/build-fixtures.sh
+#   FIXTURE_FLAVORS="normal stripped pie arm64" tools/build-fixtures.sh
 #   FIXTURES="parkzoo" tools/build-fixtures.sh 1.22
 #
 # Flavours: normal -> <name>, stripped (-s -w) -> <name>-sw,
-# pie (-buildmode=pie) -> <name>-pie. Default: normal.
+# pie (-buildmode=pie) -> <name>-pie, arm64 (GOARCH=arm64, cross-compiled
+# for the binary-analysis tests only) -> <name>-arm64. Default: normal.
 # A binary newer than every file of its fixture folder is not rebuilt.
 # cold run (2 small fixtures x 7 minors): ~50 s, ~0.3 GB of GOCACHE, mostly
 # the standard library compiled once per minor.
@@ -29,8 +30,8 @@ cd "$ROOT"
 # Fail on an unknown flavour before building anything.
 for flavor in "${FLAVORS[@]}"; do
 	case $flavor in
-	normal | stripped | pie) ;;
-	*) die "unknown flavour '$flavor' in FIXTURE_FLAVORS (normal, stripped, pie)" ;;
+	normal | stripped | pie | arm64) ;;
+	*) die "unknown flavour '$flavor' in FIXTURE_FLAVORS (normal, stripped, pie, arm64)" ;;
 	esac
 done
 
@@ -64,10 +65,12 @@ for goroot in "${goroots[@]}"; do
 	for name in "${fixtures[@]}"; do
 		src=tests/fixtures/$name
 		for flavor in "${FLAVORS[@]}"; do
+			goenv=() # the host's GOARCH unless the flavour says otherwise
 			case $flavor in
 			normal) out=$outdir/$name flags=() ;;
 			stripped) out=$outdir/$name-sw flags=("-ldflags=-s -w") ;;
 			pie) out=$outdir/$name-pie flags=(-buildmode=pie) ;;
+			arm64) out=$outdir/$name-arm64 flags=() goenv=(GOARCH=arm64) ;;
 			esac
 			if [[ -e $out && -z $(find "$src" -newer "$out" -print -quit) ]]; then
 				echo "up to date $out"
@@ -77,6 +80,7 @@ for goroot in "${goroots[@]}"; do
 			# GO111MODULE=off: fixtures are plain folders without go.mod.
 			# One GOCACHE per minor so the versions never share build results.
 			env GOROOT="$goroot" GOTOOLCHAIN=local GO111MODULE=off CGO_ENABLED=0 \
+				"${goenv[@]}" \
 				GOCACHE="$CACHE/gocache/$m" GOPATH="$CACHE/gopath" \
 				"$goroot/bin/go" build "${flags[@]}" -o "$out" "./$src" ||
 				die "go$m: building $src ($flavor) failed"

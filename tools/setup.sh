@@ -2,9 +2,29 @@
 # Installs what goleaktrace needs to build and test on Debian/Ubuntu, from
 # the distribution's own packages. Idempotent: apt runs only when something
 # is missing. Needs root.
+#   tools/setup.sh           the host build and tests
+#   tools/setup.sh --arm64   also what `make ARCH=arm64` needs: the aarch64
+#                            cross compiler and the arm64 libraries, through
+#                            Debian multiarch (dpkg --add-architecture arm64)
 set -euo pipefail
 pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev
       zlib1g-dev libzstd-dev pkg-config python3 ca-certificates)
+arm64=0
+case ${1:-} in
+'') ;;
+--arm64)
+	arm64=1
+	# The -dev packages are Multi-Arch: same, so the arm64 ones install
+	# beside the host's under /usr/lib/aarch64-linux-gnu.
+	pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64
+	       libelf-dev:arm64 libdw-dev:arm64 zlib1g-dev:arm64
+	       libzstd-dev:arm64)
+	;;
+*)
+	echo "usage: tools/setup.sh [--arm64]" >&2
+	exit 2
+	;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -14,6 +34,12 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup: need root to install: ${missing[*]} (run with sudo)" >&2
 	exit 1
+fi
+# apt only offers :arm64 packages once dpkg knows the architecture.
+if [ "$arm64" -eq 1 ] &&
+	! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "setup: adding the arm64 architecture to dpkg (multiarch)"
+	dpkg --add-architecture arm64
 fi
 echo "setup: installing ${missing[*]}"
 apt-get update -qq

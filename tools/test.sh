@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
 tools/go-toolchains.sh
-tools/build-fixtures.sh
+# arm64 fixtures are cross-compiled for the binary-analysis tests only.
+FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal arm64} tools/build-fixtures.sh
 make -j2 all
 exec tests/run.sh "$@"
