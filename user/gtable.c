@@ -6,7 +6,9 @@
 
 #define G_STATUS_WAITING 4
 #define G_STATUS_SCAN 0x1000
-#define STACK_CHUNK 16384
+/* Parked stacks are shallow: one read of this much covers most chains;
+ * deeper frames are read one by one. */
+#define STACK_CHUNK 2048
 #define MAX_G_SIZE 4096
 
 /* One parked goroutine that passed every check, before grouping. */
@@ -14,9 +16,109 @@ struct candidate {
 	uint64_t goid, parked_ns, gopc, startpc, object;
 	unsigned reason;
 	bool lower_bound;
-	int npcs;
-	uint64_t pcs[GT_MAX_FRAMES];
+	uint32_t stack;		/* id in struct stacks */
 };
+
+/* Park stacks interned, so that a million goroutines parked at a handful
+ * of places cost a handful of stacks. */
+struct stack_ent {
+	uint64_t hash;
+	uint32_t off, n;
+};
+
+struct stacks {
+	uint64_t *pcs;		/* every stack, back to back */
+	size_t npcs, cap_pcs;
+	struct stack_ent *ents;
+	size_t nents, cap_ents;
+	uint32_t *slots;	/* open addressing: entry index + 1, 0 free */
+	size_t nslots;		/* power of two */
+};
+
+static uint64_t hash_pcs(const uint64_t *pcs, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int stacks__rehash(struct stacks *s)
+{
+	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < s->nents; i++) {
+		for (j = s->ents[i].hash & (n - 1); slots[j]; j = (j + 1) & (n - 1))
+			;
+		slots[j] = i + 1;
+	}
+	free(s->slots);
+	s->slots = slots;
+	s->nslots = n;
+	return 0;
+}
+
+static int stacks__intern(struct stacks *s, const uint64_t *pcs, int n,
+			  uint32_t *id)
+{
+	uint64_t h = hash_pcs(pcs, n);
+	struct stack_ent *e;
+	size_t j;
+	int err;
+
+	if ((s->nents + 1) * 2 > s->nslots && (err = stacks__rehash(s)))
+		return err;
+	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
+		e = &s->ents[s->slots[j] - 1];
+		if (e->hash == h && e->n == (uint32_t)n &&
+		    !memcmp(s->pcs + e->off, pcs, n * sizeof(*pcs))) {
+			*id = s->slots[j] - 1;
+			return 0;
+		}
+	}
+	if ((err = grow((void **)&s->pcs, &s->cap_pcs, s->npcs + n,
+			sizeof(*s->pcs))) ||
+	    (err = grow((void **)&s->ents, &s->cap_ents, s->nents + 1,
+			sizeof(*s->ents))))
+		return err;
+	memcpy(s->pcs + s->npcs, pcs, n * sizeof(*pcs));
+	s->ents[s->nents] = (struct stack_ent){ .hash = h, .off = s->npcs,
+						.n = n };
+	s->npcs += n;
+	*id = s->nents;
+	s->slots[j] = ++s->nents;
+	return 0;
+}
+
+static void stacks__free(struct stacks *s)
+{
+	free(s->pcs);
+	free(s->ents);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
 
 static uint64_t load_u64(const uint8_t *g, int32_t off)
 {
@@ -95,14 +197,16 @@ static uint64_t wait_object(const struct gtable_source *src, const uint8_t *g,
 /* Reads the goroutine's g and checks it still is the goroutine the probe
  * saw park, still parked for the same reason. 0 when it is; otherwise a
  * positive reason code counted in stats. */
-enum verdict { KEEP, RUNNING, REUSED, READ_FAILED, RACED };
+enum verdict { KEEP, RUNNING, REUSED, READ_FAILED, RACED, NO_MEMORY };
 
 static enum verdict read_candidate(const struct gtable_source *src,
 				   uint64_t goid, const struct glt_parked *p,
-				   struct candidate *c)
+				   struct stacks *st, struct candidate *c)
 {
 	const struct go_offsets *o = gobin__offsets(src->bin);
 	uint8_t g[MAX_G_SIZE], again[MAX_G_SIZE];
+	uint64_t pcs[GT_MAX_FRAMES];
+	int npcs;
 	size_t gsz = o->g_size;
 	uint32_t status;
 
@@ -121,11 +225,10 @@ static enum verdict read_candidate(const struct gtable_source *src,
 	c->startpc = load_u64(g, o->g_startpc);
 	c->object = wait_object(src, g, p);
 	c->parked_ns = src->now_ns > p->park_ns ? src->now_ns - p->park_ns : 0;
-	c->npcs = gtable__walk_stack(src->target, load_u64(g, o->g_sched_pc),
-				     load_u64(g, o->g_sched_bp),
-				     load_u64(g, o->g_stack_lo),
-				     load_u64(g, o->g_stack_hi), c->pcs,
-				     GT_MAX_FRAMES);
+	npcs = gtable__walk_stack(src->target, load_u64(g, o->g_sched_pc),
+				  load_u64(g, o->g_sched_bp),
+				  load_u64(g, o->g_stack_lo),
+				  load_u64(g, o->g_stack_hi), pcs, GT_MAX_FRAMES);
 	/* The stack is only meaningful if the goroutine stayed parked, on
 	 * the same stack, while we walked it. */
 	if (target__read(src->target, p->g, again, gsz))
@@ -135,23 +238,19 @@ static enum verdict read_candidate(const struct gtable_source *src,
 	    load_u64(again, o->g_sched_sp) != load_u64(g, o->g_sched_sp) ||
 	    load_u64(again, o->g_sched_bp) != load_u64(g, o->g_sched_bp))
 		return RACED;
-	return KEEP;
+	return stacks__intern(st, pcs, npcs, &c->stack) ? NO_MEMORY : KEEP;
 }
 
 static int cmp_candidate(const void *a, const void *b)
 {
 	const struct candidate *x = a, *y = b;
-	int i;
 
 	if (x->reason != y->reason)
 		return x->reason < y->reason ? -1 : 1;
 	if (x->gopc != y->gopc)
 		return x->gopc < y->gopc ? -1 : 1;
-	if (x->npcs != y->npcs)
-		return x->npcs < y->npcs ? -1 : 1;
-	for (i = 0; i < x->npcs; i++)
-		if (x->pcs[i] != y->pcs[i])
-			return x->pcs[i] < y->pcs[i] ? -1 : 1;
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
 	/* Within a group: ascending goid. */
 	if (x->goid != y->goid)
 		return x->goid < y->goid ? -1 : 1;
@@ -161,8 +260,7 @@ static int cmp_candidate(const void *a, const void *b)
 static int same_group(const struct candidate *x, const struct candidate *y)
 {
 	return x->reason == y->reason && x->gopc == y->gopc &&
-	       x->npcs == y->npcs &&
-	       !memcmp(x->pcs, y->pcs, x->npcs * sizeof(x->pcs[0]));
+	       x->stack == y->stack;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -185,10 +283,21 @@ static void find_site(const struct gtable_source *src, uint64_t pc,
 		}
 }
 
-/* Turns sorted candidates [from, to) into one group. */
-static int make_group(const struct gtable_source *src,
-		      const struct candidate *c, size_t n, struct gt_group *grp)
+/* One report's work in progress. */
+struct build {
+	struct gtable *gt;
+	const struct gtable_source *src;
+	struct candidate *cands;
+	size_t n;
+	struct stacks stacks;
+	int err;		/* sticky: out of memory while interning */
+};
+
+/* Turns sorted candidates c[0..n) into one group. */
+static int make_group(const struct build *b, const struct candidate *c,
+		      size_t n, struct gt_group *grp)
 {
+	const struct stack_ent *stack = &b->stacks.ents[c->stack];
 	uint64_t *sorted;
 	size_t i;
 
@@ -203,8 +312,9 @@ static int make_group(const struct gtable_source *src,
 	grp->reason = c->reason;
 	grp->gopc = c->gopc;
 	grp->startpc = c->startpc;
-	grp->npcs = c->npcs;
-	memcpy(grp->pcs, c->pcs, c->npcs * sizeof(c->pcs[0]));
+	grp->npcs = stack->n;
+	memcpy(grp->pcs, b->stacks.pcs + stack->off,
+	       grp->npcs * sizeof(grp->pcs[0]));
 	grp->count = n;
 	for (i = 0; i < n; i++) {
 		grp->lower_bound |= c[i].lower_bound;
@@ -226,35 +336,40 @@ static int make_group(const struct gtable_source *src,
 	grp->object = grp->nobjects == 1 && !grp->unknown_objects ?
 		      sorted[0] : 0;
 	free(sorted);
-	find_site(src, c->gopc, &grp->site);
+	find_site(b->src, c->gopc, &grp->site);
 	return 0;
 }
 
 /* Checks one tracked goroutine and, if it passes, appends it. */
-static void consider(struct gtable *gt, const struct gtable_source *src,
-		     uint64_t goid, const struct glt_parked *p,
-		     bool lower_bound, struct candidate *cands, size_t *n)
+static void consider(struct build *b, uint64_t goid,
+		     const struct glt_parked *p, bool lower_bound)
 {
+	const struct gtable_source *src = b->src;
+	struct gt_stats *stats = &b->gt->stats;
+
 	if (src->now_ns < p->park_ns ||
 	    src->now_ns - p->park_ns < src->threshold_ns) {
-		gt->stats.young++;
+		stats->young++;
 		return;
 	}
-	switch (read_candidate(src, goid, p, &cands[*n])) {
+	switch (read_candidate(src, goid, p, &b->stacks, &b->cands[b->n])) {
 	case KEEP:
-		cands[(*n)++].lower_bound = lower_bound;
+		b->cands[b->n++].lower_bound = lower_bound;
 		break;
 	case RUNNING:
-		gt->stats.running++;
+		stats->running++;
 		break;
 	case REUSED:
-		gt->stats.reused++;
+		stats->reused++;
 		break;
 	case READ_FAILED:
-		gt->stats.read_failed++;
+		stats->read_failed++;
 		break;
 	case RACED:
-		gt->stats.raced++;
+		stats->raced++;
+		break;
+	case NO_MEMORY:
+		b->err = -ENOMEM;
 		break;
 	}
 }
@@ -262,10 +377,9 @@ static void consider(struct gtable *gt, const struct gtable_source *src,
 /* Snapshot goroutines the probes have not seen park since attach. Their
  * park time is a lower bound: the snapshot time, or earlier when a GC
  * stamped g.waitsince (the runtime's nanotime is CLOCK_MONOTONIC too). */
-static int consider_snapshot(struct gtable *gt,
-			     const struct gtable_source *src,
-			     struct candidate *cands, size_t *n)
+static int consider_snapshot(struct build *b)
 {
+	const struct gtable_source *src = b->src;
 	const struct snapshot *snap = src->snap;
 	uint64_t *seen;
 	size_t i;
@@ -285,8 +399,8 @@ static int consider_snapshot(struct gtable *gt,
 			continue;
 		if (sg->waitsince && sg->waitsince < p.park_ns)
 			p.park_ns = sg->waitsince;
-		gt->stats.tracked++;
-		consider(gt, src, sg->goid, &p, true, cands, n);
+		b->gt->stats.tracked++;
+		consider(b, sg->goid, &p, true);
 	}
 	free(seen);
 	return 0;
@@ -294,50 +408,49 @@ static int consider_snapshot(struct gtable *gt,
 
 int gtable__build(struct gtable *gt, const struct gtable_source *src)
 {
-	size_t i, n = 0, start, max = src->nparked;
-	struct candidate *cands;
+	struct build b = { .gt = gt, .src = src };
+	size_t i, start, max = src->nparked;
 	int err = 0;
 
 	memset(gt, 0, sizeof(*gt));
 	gt->stats.tracked = src->nparked;
-	if (src->snap)
+	if (src->snap) {
 		max += src->snap->n;
-	cands = malloc((max ? max : 1) * sizeof(*cands));
-	if (!cands)
+		gt->max_goid = src->snap->max_goid;
+	}
+	b.cands = malloc((max ? max : 1) * sizeof(*b.cands));
+	if (!b.cands)
 		return -ENOMEM;
 	for (i = 0; i < src->nparked; i++) {
 		if (src->goids[i] > gt->max_goid)
 			gt->max_goid = src->goids[i];
-		consider(gt, src, src->goids[i], &src->parked[i], false, cands,
-			 &n);
+		consider(&b, src->goids[i], &src->parked[i], false);
 	}
-	if (src->snap && src->snap->max_goid > gt->max_goid)
-		gt->max_goid = src->snap->max_goid;
-	if (src->snap) {
-		err = consider_snapshot(gt, src, cands, &n);
-		if (err)
-			goto out;
-	}
-	if (!n)
+	if (src->snap)
+		err = consider_snapshot(&b);
+	if (!err)
+		err = b.err;
+	if (err || !b.n)
 		goto out;
-	qsort(cands, n, sizeof(*cands), cmp_candidate);
-	gt->groups = calloc(n, sizeof(*gt->groups));
+	qsort(b.cands, b.n, sizeof(*b.cands), cmp_candidate);
+	gt->groups = calloc(b.n, sizeof(*gt->groups));
 	if (!gt->groups) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (start = 0, i = 1; i <= n; i++) {
-		if (i < n && same_group(&cands[start], &cands[i]))
+	for (start = 0, i = 1; i <= b.n; i++) {
+		if (i < b.n && same_group(&b.cands[start], &b.cands[i]))
 			continue;
-		err = make_group(src, &cands[start], i - start,
+		err = make_group(&b, &b.cands[start], i - start,
 				 &gt->groups[gt->ngroups++]);
 		if (err)
 			goto out;
 		start = i;
 	}
-	gt->ngoroutines = n;
+	gt->ngoroutines = b.n;
 out:
-	free(cands);
+	free(b.cands);
+	stacks__free(&b.stacks);
 	if (err)
 		gtable__clear(gt);
 	return err;
