@@ -106,20 +106,6 @@ static bool never_wakeable(const char *reason)
 	       !strcmp(reason, "select (no cases)");
 }
 
-/* "each on its own channel", "all on one channel", ... */
-static void describe_objects(const struct gt_group *g, char *buf, size_t n)
-{
-	if (g->count > 1 && g->nobjects == g->count)
-		snprintf(buf, n, ", each on its own object");
-	else if (g->object && g->count > 1)
-		snprintf(buf, n, ", all on one object 0x%llx",
-			 (unsigned long long)g->object);
-	else if (g->nobjects > 1)
-		snprintf(buf, n, ", on %zu objects", g->nobjects);
-	else
-		buf[0] = '\0';
-}
-
 static void classify_group(struct classifier *c, const struct gtable *gt,
 			   struct gt_group *g, uint64_t elapsed_ns)
 {
@@ -128,11 +114,9 @@ static void classify_group(struct classifier *c, const struct gtable *gt,
 	double minutes = (double)elapsed_ns / (60.0 * NSEC_PER_SEC);
 	uint64_t spread = g->goids[g->count - 1] - g->goids[0];
 	struct history *h = remember(c, g);
-	char objects[64];
 	bool growing;
 
 	g->growth_per_min = minutes > 0 ? net / minutes : 0;
-	describe_objects(g, objects, sizeof(objects));
 	/* Watched growing: its site added goroutines since attach that did
 	 * not exit, and the group has only grown since first seen. */
 	growing = h && net >= MIN_GROWTH && g->count >= MIN_GROWTH &&
@@ -143,37 +127,34 @@ static void classify_group(struct classifier *c, const struct gtable *gt,
 	if (never_wakeable(reason)) {
 		g->class = GT_CLASS_NEVER_WAKEABLE;
 		snprintf(g->verdict, sizeof(g->verdict),
-			 "never wakeable: %s can never proceed", reason);
+			 "never wakeable: %s", reason);
 	} else if (growing) {
 		g->class = GT_CLASS_LIKELY_LEAKED;
 		snprintf(g->verdict, sizeof(g->verdict),
-			 "likely leaked: growing %+.1f/min at its creation "
-			 "site (%llu spawned, %llu exited)%s",
-			 g->growth_per_min,
+			 "likely leaked: growing %+.1f/min at its site "
+			 "(%llu spawned, %llu exited)", g->growth_per_min,
 			 (unsigned long long)g->site.spawned,
-			 (unsigned long long)g->site.exited, objects);
+			 (unsigned long long)g->site.exited);
 	} else if (g->count >= MIN_SPREAD_MEMBERS && gt->max_goid &&
 		   spread * 4 >= gt->max_goid && spread >= 4 * g->count) {
 		/* Attached late: members created at many points of the
 		 * process's history and all still parked. */
 		g->class = GT_CLASS_LIKELY_LEAKED;
 		snprintf(g->verdict, sizeof(g->verdict),
-			 "likely leaked: created over goroutine ids %llu..%llu "
-			 "of %llu and still parked%s",
+			 "likely leaked: created across goids %llu..%llu of "
+			 "%llu, all still parked",
 			 (unsigned long long)g->goids[0],
 			 (unsigned long long)g->goids[g->count - 1],
-			 (unsigned long long)gt->max_goid, objects);
+			 (unsigned long long)gt->max_goid);
 	} else if (g->count > 1 && g->object) {
 		g->class = GT_CLASS_IDLE_POOL;
 		snprintf(g->verdict, sizeof(g->verdict),
-			 "idle pool: %zu goroutines share one object 0x%llx, "
-			 "not growing", g->count,
-			 (unsigned long long)g->object);
+			 "idle pool: one shared object, not growing");
 	} else {
 		g->class = GT_CLASS_PARKED;
 		snprintf(g->verdict, sizeof(g->verdict),
-			 "parked: not growing (%+.1f/min at its site)%s",
-			 g->growth_per_min, objects);
+			 "parked: not growing (%+.1f/min at its site)",
+			 g->growth_per_min);
 	}
 }
 

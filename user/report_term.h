@@ -24,7 +24,7 @@ struct report_info {
 struct report_term {
 	FILE *out;
 	bool tty;
-	int columns;
+	int columns, rows;
 };
 
 void report_term__init(struct report_term *r, FILE *out);

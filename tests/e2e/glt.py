@@ -157,6 +157,10 @@ def parse_reports(text):
             m = re.search(r"growing ([+-][\d.]+)/min", line)
             grp["growth"] = float(m.group(1)) if m else None
             continue
+        m = re.match(r"^  waits on: (.*)$", line)
+        if grp is not None and m:
+            grp["objects"] = m.group(1)
+            continue
         m = re.match(r"^  created by (\S+) at (.*):(\d+)$", line)
         if grp is not None and m:
             grp["created_func"] = m.group(1)

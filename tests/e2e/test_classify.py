@@ -45,12 +45,14 @@ def run_version(tap, version):
             tap.ok(abs(rate - RATE * 60) <= RATE * 60 * 0.2,
                    "%s: %s grows at %d/min within 20%%" % (v, what, RATE * 60),
                    g.get("verdict"))
-            shape = "all on one object" if tag == "merge" else "each on its own object"
-            tap.ok(shape in g.get("verdict", ""), "%s: %s: %s" % (v, what, shape),
-                   g.get("verdict"))
+            shape = "one shared object" if tag == "merge" else "a private object each"
+            tap.ok(shape in g.get("objects", ""), "%s: %s: %s" % (v, what, shape),
+                   g.get("objects"))
         pool = group_at(final, lines["worker"])
         if tap.ok(pool, "%s: worker pool reported" % v):
             tap.eq(pool.get("class"), "idle_pool", "%s: worker pool is idle_pool" % v)
+            tap.ok("one shared object" in pool.get("objects", ""),
+                   "%s: pool shares one channel" % v, pool.get("objects"))
             tap.ok(12 <= pool["count"] <= 16, "%s: pool of 16, most parked" % v,
                    pool["count"])
         nil = group_at(final, lines["nil"])
