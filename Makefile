@@ -32,14 +32,21 @@ VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf
 # libbpf is linked statically so the tool is one self-contained binary.
-LDLIBS := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -ldw -lelf -lz
+LDLIBS := -Wl,-Bstatic -lbpf -lprotobuf-c -Wl,-Bdynamic -ldw -lelf -lz
+PROTOC_C ?= protoc-c
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# proto/*.proto -> .output/proto/*.pb-c.{c,h} (protoc-c), into the library.
+PROTO_SRCS := $(wildcard proto/*.proto)
+PROTO_OBJS := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.o,$(PROTO_SRCS))
+PROTO_HDRS := $(PROTO_OBJS:.o=.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+# Dev tools the tests drive (tools/symbolize.c: the symbolizer for scripts).
+DEV_TOOLS := $(OUTPUT)/symbolize
 
 ifeq ($(V),1)
 Q =
@@ -53,7 +60,7 @@ endif
 .SECONDARY:
 .PHONY: all clean test check-unit unit-tests
 
-all: $(APP) unit-tests
+all: $(APP) unit-tests $(DEV_TOOLS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -75,7 +82,21 @@ $(OUTPUT)/user/%.o: user/%.c user/*.h user/*.inc bpf/*.h $(BPF_SKELS) | $(OUTPUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/libgoleaktrace.a: $(USER_OBJS)
+$(OUTPUT)/proto:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/proto/%.pb-c.c $(OUTPUT)/proto/%.pb-c.h: proto/%.proto | $(OUTPUT)/proto
+	$(call msg,PROTOC,$@)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(OUTPUT)/proto $<
+
+$(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The reporters include the generated headers.
+$(USER_OBJS) $(OUTPUT)/user/main.o: $(PROTO_HDRS)
+
+$(OUTPUT)/libgoleaktrace.a: $(USER_OBJS) $(PROTO_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
@@ -88,6 +109,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/*.h $(OUTPUT)/libgoleaktrace.a | $(
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUTPUT)/libgoleaktrace.a $(LDLIBS) -o $@
 
 unit-tests: $(UNIT_BINS)
+
+$(DEV_TOOLS): $(OUTPUT)/%: tools/%.c $(OUTPUT)/libgoleaktrace.a | $(OUTPUT)
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libgoleaktrace.a $(LDLIBS) -o $@
 
 ifdef CROSS
 check-unit test:

@@ -8,7 +8,8 @@
 #                            Debian multiarch (dpkg --add-architecture arm64)
 set -euo pipefail
 pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev
-      zlib1g-dev libzstd-dev pkg-config python3 ca-certificates)
+      zlib1g-dev libzstd-dev pkg-config python3 ca-certificates
+      libprotobuf-c-dev protobuf-c-compiler jq)
 arm64=0
 case ${1:-} in
 '') ;;
@@ -18,7 +19,7 @@ case ${1:-} in
 	# beside the host's under /usr/lib/aarch64-linux-gnu.
 	pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64
 	       libelf-dev:arm64 libdw-dev:arm64 zlib1g-dev:arm64
-	       libzstd-dev:arm64)
+	       libzstd-dev:arm64 libprotobuf-c-dev:arm64)
 	;;
 *)
 	echo "usage: tools/setup.sh [--arm64]" >&2

@@ -17,20 +17,25 @@ static const char doc[] =
 "INTERVAL, prints the goroutines that have stayed parked for at least\n"
 "THRESHOLD, grouped by park stack, wait reason and creation site. It stops\n"
 "on Ctrl-C, after --duration, or when the target exits, always printing a\n"
-"final report and the counters of anything dropped.\n"
+"final report and the counters of anything dropped. Reports can also go\n"
+"to pprof files (-o) and to stdout as JSON lines (--json).\n"
 "\n"
-"USAGE: goleaktrace -p PID [-t DUR] [-i DUR] [-d DUR] [-v]\n"
+"USAGE: goleaktrace -p PID [-t DUR] [-i DUR] [-d DUR]\n"
+"                   [-o FILE.pb.gz|DIR/] [--json] [-v]\n"
 "\n"
 "EXAMPLES:\n"
 "    sudo goleaktrace -p 1234            # live report, parked >= 10s\n"
 "    sudo goleaktrace -p 1234 -t 1m      # only goroutines parked >= 1 min\n"
 "    sudo goleaktrace -p 1234 -d 30s | tee leaks.txt   # 30 s, plain text\n"
+"    sudo goleaktrace -p 1234 -d 60s -o leaks.pb.gz     # for go tool pprof\n"
+"    sudo goleaktrace -p 1234 -i 1m -o profiles/  # one profile a minute\n"
+"    sudo goleaktrace -p 1234 --json | jq 'select(.class==\"likely_leaked\")'\n"
 "\n"
 "Durations: 500ms, 10s, 5m, 1h (a bare number means seconds).\n"
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
@@ -41,6 +46,12 @@ static const struct argp_option options[] = {
 	  "Stop after DUR (default: until Ctrl-C or the target exits)", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Also show the runtime's own goroutines (GC, finalizers)", 0 },
+	{ "output", 'o', "FILE|DIR/", 0,
+	  "Also write each report as a gzipped pprof profile: to FILE "
+	  "(replaced each time), or to a new timestamped file in DIR/", 0 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "Print JSON lines (one object per group) instead of the text "
+	  "report", 0 },
 	{ "verbose", 'v', NULL, 0, "Show probe details and libbpf's log", 0 },
 	{ "max-goroutines", OPT_MAX_GOROUTINES, "N", OPTION_HIDDEN,
 	  "Size of the parked-goroutine map", 0 },
@@ -126,6 +137,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_ALL:
 		opts->show_system = true;
+		return 0;
+	case 'o':
+		if (!*arg)
+			argp_error(state, "Invalid output: empty path");
+		opts->output = arg;
+		return 0;
+	case OPT_JSON:
+		opts->json = true;
 		return 0;
 	case OPT_MAX_GOROUTINES:
 		errno = 0;

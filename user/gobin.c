@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gobin.h"
+#include "godata.h"
 #include "godwarf.h"
 
 #define MAX_WAIT_REASONS 256
@@ -21,6 +22,7 @@
 
 struct load_segment {
 	uint64_t vaddr, memsz, offset, filesz;
+	bool writable;
 };
 
 struct gobin {
@@ -106,6 +108,7 @@ static int load_segments(struct gobin *bin)
 		bin->segs[bin->nsegs++] = (struct load_segment){
 			.vaddr = ph.p_vaddr, .memsz = ph.p_memsz,
 			.offset = ph.p_offset, .filesz = ph.p_filesz,
+			.writable = ph.p_flags & PF_W,
 		};
 	}
 	return bin->nsegs ? 0 : -ENOEXEC;
@@ -369,10 +372,111 @@ int gobin__find_func(const struct gobin *bin, const char *name,
 	return pclntab__find_func(bin->pclntab, name, entry, end);
 }
 
+/* Data symbols that -s -w removes, recovered from the code of the runtime
+ * function that reads them: its nth PC-relative reference. forEachGRace
+ * starts with atomicAllG(), which loads allglen, then allgptr (the order
+ * proc.go prescribes to readers), in every Go release since 1.16. */
+static const struct code_ref {
+	const char *name;
+	const char *func;
+	int nth;
+	uint64_t size;
+	const char *writer;	/* must reference it too */
+} code_refs[] = {
+	{ "runtime.allglen", "runtime.forEachGRace", 0, 8, "runtime.allgadd" },
+	{ "runtime.allgptr", "runtime.forEachGRace", 1, 8, "runtime.allgadd" },
+};
+
+#define MAX_CODE_REFS 512
+#define MAX_FUNC_CODE (64 << 10)
+
+/* The PC-relative data references of function name, in order. */
+static int func_refs(const struct gobin *bin, const char *name,
+		     struct godata_ref *refs, int max)
+{
+	const struct load_segment *seg;
+	uint64_t entry, end;
+	const uint8_t *code;
+	bool complete;
+
+	if (gobin__find_func(bin, name, &entry, &end) || end <= entry ||
+	    end - entry > MAX_FUNC_CODE)
+		return -ENOENT;
+	/* The whole function, file-backed, in one segment. */
+	seg = segment_of(bin, entry);
+	if (!seg || end - seg->vaddr > seg->filesz)
+		return -ENOENT;
+	code = image_slice(bin, entry - seg->vaddr + seg->offset, end - entry);
+	if (!code)
+		return -ENOENT;
+	return godata__refs(bin->arch, code, end - entry, entry, refs, max,
+			    &complete);
+}
+
+/* A runtime global lives in a writable segment (.data, .noptrdata, .bss,
+ * .noptrbss), pointer aligned. */
+static bool is_global(const struct gobin *bin, uint64_t addr, uint64_t size)
+{
+	int i;
+
+	if (addr & 7)
+		return false;
+	for (i = 0; i < bin->nsegs; i++) {
+		const struct load_segment *s = &bin->segs[i];
+
+		if (s->writable && addr >= s->vaddr &&
+		    addr - s->vaddr <= s->memsz && size <= s->memsz -
+							   (addr - s->vaddr))
+			return true;
+	}
+	return false;
+}
+
+int gobin__find_data_in_code(const struct gobin *bin, const char *name,
+			     uint64_t *addr, uint64_t *size)
+{
+	struct godata_ref *refs = NULL;
+	const struct code_ref *cr = NULL;
+	uint64_t found;
+	size_t i;
+	int n, err = -ENOENT;
+
+	for (i = 0; i < sizeof(code_refs) / sizeof(code_refs[0]); i++)
+		if (!strcmp(code_refs[i].name, name))
+			cr = &code_refs[i];
+	if (!cr)
+		return -ENOENT;
+	refs = calloc(MAX_CODE_REFS, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	n = func_refs(bin, cr->func, refs, cr->nth + 1);
+	if (n <= cr->nth)
+		goto out;
+	found = refs[cr->nth].addr;
+	if (!is_global(bin, found, cr->size))
+		goto out;
+	/* A second function that uses the same global guards against a
+	 * reader whose code changed shape in a release not seen yet. */
+	n = func_refs(bin, cr->writer, refs, MAX_CODE_REFS);
+	for (i = 0; n > 0 && i < (size_t)n; i++) {
+		if (refs[i].addr == found) {
+			*addr = found;
+			*size = cr->size;
+			err = 0;
+			break;
+		}
+	}
+out:
+	free(refs);
+	return err;
+}
+
 int gobin__find_data(const struct gobin *bin, const char *name,
 		     uint64_t *addr, uint64_t *size)
 {
-	return find_symbol(bin, name, false, addr, size);
+	if (!find_symbol(bin, name, false, addr, size))
+		return 0;
+	return gobin__find_data_in_code(bin, name, addr, size);
 }
 
 static void find_symtab(struct gobin *bin)
@@ -407,7 +511,7 @@ static int find_section_at(const struct gobin *bin, uint64_t addr,
  * real text base (runtime.text, after C code in cgo binaries) and where
  * the inline trees live (go:func.*). Without it there are no inlined
  * frames, which costs readability, not correctness of the rest. */
-static void use_moduledata(struct gobin *bin, const GElf_Shdr *tab)
+static int use_moduledata(struct gobin *bin, uint64_t tab_addr)
 {
 	static const char *const homes[] = { ".go.module", ".noptrdata" };
 	struct pclntab_moduledata md;
@@ -419,20 +523,55 @@ static void use_moduledata(struct gobin *bin, const GElf_Shdr *tab)
 		if (find_section(bin, homes[i], &sh))
 			continue;
 		data = section_data(bin, &sh);
-		if (data && !pclntab__find_moduledata(bin->pclntab, tab->sh_addr,
+		if (data && !pclntab__find_moduledata(bin->pclntab, tab_addr,
 						      data, sh.sh_size,
 						      sh.sh_addr, &md))
 			break;
 	}
 	if (i == sizeof(homes) / sizeof(homes[0]))
-		return;
+		return -ENOENT;
 	pclntab__set_text_start(bin->pclntab, md.text);
 	if (!md.gofunc || find_section_at(bin, md.gofunc, &sh))
-		return;
+		return 0;
 	data = section_data(bin, &sh);
 	if (data)
 		pclntab__set_funcdata(bin->pclntab, data, sh.sh_size,
 				      sh.sh_addr, md.gofunc);
+	return 0;
+}
+
+/* An external linker (cgo) building a PIE before Go 1.26 merges
+ * .data.rel.ro.gopclntab into .data.rel.ro. The table is then found by
+ * its header (pointer aligned) and confirmed by the moduledata that points
+ * at it, which also rules out a header-like pattern in other data. */
+static int scan_pclntab(struct gobin *bin, uint64_t text_addr)
+{
+	Elf_Scn *scn = NULL;
+	const uint8_t *data;
+	GElf_Shdr sh;
+	uint64_t off;
+
+	while ((scn = elf_nextscn(bin->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) ||
+		    (sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		data = section_data(bin, &sh);
+		for (off = 0; data && off + 64 <= sh.sh_size; off += 8) {
+			const uint8_t *p = data + off;
+
+			if ((p[0] != 0xf0 && p[0] != 0xf1) ||
+			    memcmp(p + 1, "\xff\xff\xff\0\0", 5) ||
+			    pclntab__open(&bin->pclntab, p, sh.sh_size - off,
+					  text_addr))
+				continue;
+			if (!use_moduledata(bin, sh.sh_addr + off))
+				return 0;
+			pclntab__free(bin->pclntab);
+			bin->pclntab = NULL;
+		}
+	}
+	return -ENOENT;
 }
 
 static int open_pclntab(struct gobin *bin)
@@ -441,15 +580,19 @@ static int open_pclntab(struct gobin *bin)
 	GElf_Shdr sh, text;
 	int err;
 
+	if (find_section(bin, ".text", &text))
+		return -EINVAL;
 	if (find_section(bin, ".gopclntab", &sh) &&
 	    find_section(bin, ".data.rel.ro.gopclntab", &sh))
-		return -ENOENT;
+		return scan_pclntab(bin, text.sh_addr);
 	data = section_data(bin, &sh);
-	if (!data || find_section(bin, ".text", &text))
+	if (!data)
 		return -EINVAL;
 	err = pclntab__open(&bin->pclntab, data, sh.sh_size, text.sh_addr);
+	/* Without moduledata: no inlined frames, and the text base of the
+	 * internal linker, which puts no C code first. */
 	if (!err)
-		use_moduledata(bin, &sh);
+		use_moduledata(bin, sh.sh_addr);
 	return err;
 }
 
@@ -489,9 +632,13 @@ static int load_offsets(struct gobin *bin, int fd, const char **errmsg)
 		bin->offsets_source = GOBIN_OFFSETS_TABLE;
 		err = go_offsets__from_table(bin->version, &bin->offsets);
 		if (err) {
-			*errmsg = "unsupported Go version and no DWARF to read "
-				  "the runtime's struct layout from; supported "
-				  "without DWARF: Go 1.19, 1.21-1.24, 1.26, 1.27";
+			static char msg[192];
+
+			snprintf(msg, sizeof(msg), "%.40s is not supported "
+				 "without DWARF (stripped binary): goleaktrace "
+				 "knows Go 1.19, 1.21-1.24, 1.26 and 1.27; "
+				 "rebuild without -ldflags=-w", bin->version);
+			*errmsg = msg;
 			return err;
 		}
 	}
@@ -635,6 +782,11 @@ int gobin__wait_reason_index(const struct gobin *bin, const char *name)
 		if (bin->wait_reasons[i] && !strcmp(bin->wait_reasons[i], name))
 			return i;
 	return -ENOENT;
+}
+
+const struct pclntab *gobin__pclntab(const struct gobin *bin)
+{
+	return bin->pclntab;
 }
 
 int gobin__symbolize(const struct gobin *bin, uint64_t pc,

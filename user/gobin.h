@@ -31,6 +31,9 @@ int gobin__open(struct gobin **out, int fd, const char **errmsg);
 void gobin__free(struct gobin *bin);
 
 const char *gobin__go_version(const struct gobin *bin);
+/* Build id for profiles: the Go one (.note.go.buildid, as `go tool buildid`
+ * prints it), else the GNU one in hex; "" when the binary has neither. */
+const char *gobin__build_id(const struct gobin *bin);
 enum gobin_arch gobin__arch(const struct gobin *bin);
 const struct go_offsets *gobin__offsets(const struct gobin *bin);
 enum gobin_offsets_source gobin__offsets_source(const struct gobin *bin);
@@ -40,9 +43,14 @@ bool gobin__is_pie(const struct gobin *bin);
  * (which has no ".abi0" suffixes). */
 int gobin__find_func(const struct gobin *bin, const char *name,
 		     uint64_t *entry, uint64_t *end);
-/* Data symbol by name (.symtab only). */
+/* Data symbol by name: .symtab, else (stripped binaries) decoded from the
+ * code of a runtime function that uses it. Only the globals the tracer
+ * needs can be found the second way: runtime.allglen, runtime.allgptr. */
 int gobin__find_data(const struct gobin *bin, const char *name,
 		     uint64_t *addr, uint64_t *size);
+/* The second way alone, for the tests: -ENOENT when it fails. */
+int gobin__find_data_in_code(const struct gobin *bin, const char *name,
+			     uint64_t *addr, uint64_t *size);
 
 /* Link-time address -> file offset, through the PT_LOAD headers. */
 int gobin__vaddr_to_offset(const struct gobin *bin, uint64_t vaddr,
@@ -57,6 +65,9 @@ uint64_t gobin__base_vaddr(const struct gobin *bin);
 const char *gobin__wait_reason(const struct gobin *bin, unsigned reason);
 /* Index of a wait-reason name in this binary, -ENOENT if absent. */
 int gobin__wait_reason_index(const struct gobin *bin, const char *name);
+
+/* The function table itself, e.g. to list every function. */
+const struct pclntab *gobin__pclntab(const struct gobin *bin);
 
 /* Logical frames at a link-time pc (see pclntab__symbolize). */
 int gobin__symbolize(const struct gobin *bin, uint64_t pc,

@@ -16,6 +16,8 @@
 #include "gobin.h"
 #include "gtable.h"
 #include "probes.h"
+#include "report_json.h"
+#include "report_pprof.h"
 #include "report_term.h"
 #include "snapshot.h"
 #include "target.h"
@@ -48,6 +50,47 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/* Wall clock, for the time a report is stamped with. */
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* The enabled reporters; every report hands each the same table. */
+struct reporters {
+	struct report_term term;	/* for humans, without --json */
+	struct report_json json;	/* --json, on stdout instead */
+	bool json_on;
+	struct report_pprof *pprof;	/* -o, else NULL */
+	int write_err;			/* a write failed: exit status 1 */
+};
+
+/* Hands one report to every enabled reporter. A failed write is shown
+ * and remembered, but does not end the trace: the next report retries. */
+static void reporters__print(struct reporters *rep,
+			     const struct report_info *info,
+			     const struct gtable *gt)
+{
+	uint64_t stamp = wall_ns();
+	int err;
+
+	if (!rep->json_on) {
+		report_term__print(&rep->term, info, gt);
+	} else if (report_json__print(&rep->json, info, gt, stamp)) {
+		fprintf(stderr, "goleaktrace: failed to write JSON lines: %s\n",
+			strerror(EIO));
+		rep->write_err = -EIO;
+	}
+	if (rep->pprof) {
+		err = report_pprof__write(rep->pprof, info, gt, stamp);
+		if (err)
+			rep->write_err = err;
+	}
+}
+
 static void fail(const char *what, const char *why, int err)
 {
 	fprintf(stderr, "goleaktrace: %s: %s", what, why);
@@ -57,7 +100,7 @@ static void fail(const char *what, const char *why, int err)
 }
 
 /* Reads the maps, checks candidates in the target, prints one report. */
-static int report(struct report_term *term, const struct probes *probes,
+static int report(struct reporters *rep, const struct probes *probes,
 		  const struct gobin *bin, const struct target *t,
 		  const struct snapshot *snap, struct classifier *cls,
 		  const struct cli_opts *opts, uint64_t start_ns, bool final)
@@ -94,7 +137,7 @@ static int report(struct report_term *term, const struct probes *probes,
 		.elapsed_ns = src.now_ns - start_ns, .counters = &counters,
 		.final = final,
 	};
-	report_term__print(term, &info, &gt);
+	reporters__print(rep, &info, &gt);
 out:
 	gtable__clear(&gt);
 	free(goids);
@@ -148,7 +191,7 @@ int main(int argc, char **argv)
 	struct probes_opts popts = {};
 	struct probes *probes = NULL;
 	struct gobin *bin = NULL;
-	struct report_term term;
+	struct reporters rep = {};
 	struct target t = { .exe_fd = -1, .pidfd = -1 };
 	struct snapshot snap = {};
 	struct classifier *cls = NULL;
@@ -174,6 +217,12 @@ int main(int argc, char **argv)
 	}
 	if (gobin__is_pie(bin))
 		target__find_load_bias(&t, gobin__base_vaddr(bin));
+	/* Before attaching: a bad -o path costs the target nothing. */
+	if (opts.output) {
+		err = report_pprof__open(&rep.pprof, opts.output, &t);
+		if (err)
+			goto out;
+	}
 	popts.max_goroutines = opts.max_goroutines;
 	err = probes__open(&probes, bin, &popts, &why);
 	if (!err)
@@ -194,7 +243,9 @@ int main(int argc, char **argv)
 		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	report_term__init(&term, stdout);
+	report_term__init(&rep.term, stdout);
+	report_json__init(&rep.json, stdout);
+	rep.json_on = opts.json;
 	start = now_ns();
 	next = start + opts.interval_ns;
 	if (opts.duration_ns)
@@ -202,7 +253,8 @@ int main(int argc, char **argv)
 	while (!wait_tick(&t, next, end)) {
 		if (now_ns() < next)
 			continue;
-		err = report(&term, probes, bin, &t, &snap, cls, &opts, start, false);
+		err = report(&rep, probes, bin, &t, &snap, cls, &opts, start,
+			     false);
 		if (err) {
 			fail("failed to build a report", "", err);
 			goto out;
@@ -211,10 +263,16 @@ int main(int argc, char **argv)
 	}
 	if (!target__alive(&t))
 		fprintf(stderr, "goleaktrace: pid %d exited\n", t.pid);
-	err = report(&term, probes, bin, &t, &snap, cls, &opts, start, true);
+	err = report(&rep, probes, bin, &t, &snap, cls, &opts, start, true);
 	if (err)
 		fail("failed to build the final report", "", err);
+	if (!err && rep.pprof && *report_pprof__last_path(rep.pprof))
+		fprintf(stderr, "goleaktrace: profile written to %s\n",
+			report_pprof__last_path(rep.pprof));
+	if (!err)
+		err = rep.write_err;
 out:
+	report_pprof__free(rep.pprof);
 	classifier__free(cls);
 	snapshot__free(&snap);
 	probes__free(probes);
