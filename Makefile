@@ -28,9 +28,19 @@ AR := $(CROSS_COMPILE)ar
 CROSS := 1
 endif
 
+# `make SANITIZE=1 check-unit`: the unit tests under ASan and UBSan (the
+# parsers read untrusted binaries), everything built apart in .output/san.
+ifneq ($(SANITIZE),)
+OUTPUT := $(OUTPUT)/san
+APP := $(OUTPUT)/$(APP)
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+endif
+
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf
+CFLAGS += $(SAN_CFLAGS)
 # libbpf is linked statically so the tool is one self-contained binary.
 LDLIBS := -Wl,-Bstatic -lbpf -lprotobuf-c -Wl,-Bdynamic -ldw -lelf -lz
 PROTOC_C ?= protoc-c
@@ -120,7 +130,7 @@ check-unit test:
 else
 # Unit tests only (no root, no Go toolchains needed beyond built fixtures).
 check-unit: unit-tests
-	$(Q)tests/run.sh --unit
+	$(Q)UNIT_DIR=$(OUTPUT)/tests tests/run.sh --unit
 
 test: all
 	$(Q)tests/run.sh
@@ -129,3 +139,29 @@ endif
 # The host's clean also removes the cross builds: they live in .output/ too.
 clean:
 	rm -rf $(OUTPUT) $(APP) $(if $(CROSS),,goleaktrace-x86 goleaktrace-arm64)
+
+# make bench: the overhead benchmark, tools/bench/run.sh (root; about
+# 13 min; BENCH_ROUNDS, BENCH_SECONDS, BENCH_GO, BENCH_WORKLOADS shorten
+# it). floor is its lower bound: empty BPF programs at goleaktrace's probes.
+BENCH_DIR := $(OUTPUT)/bench
+
+$(BENCH_DIR):
+	$(Q)mkdir -p $@
+
+$(BENCH_DIR)/%.tmp.bpf.o: tools/bench/%.bpf.c $(VMLINUX) | $(BENCH_DIR)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-Ivmlinux/$(ARCH) -c $< -o $@
+
+$(BENCH_DIR)/floor: tools/bench/floor.c $(BENCH_DIR)/floor.skel.h $(OUTPUT)/libgoleaktrace.a
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH_DIR) $< $(OUTPUT)/libgoleaktrace.a $(LDLIBS) -o $@
+
+.PHONY: bench
+ifdef CROSS
+bench:
+	$(error the benchmark runs on the host: use `make bench` without ARCH)
+else
+bench: $(APP) $(BENCH_DIR)/floor
+	$(Q)tools/bench/run.sh
+endif

@@ -4,6 +4,8 @@
 #   tests/run.sh            unit tests, then end-to-end tests (need root)
 #   tests/run.sh --unit     unit tests only
 #   tests/run.sh -k NAME    only test programs whose name contains NAME
+# UNIT_DIR: where the unit test binaries are (.output/tests; make
+# SANITIZE=1 check-unit runs the ASan+UBSan ones of .output/san/tests).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -47,7 +49,7 @@ run_tap() {
 # Every fixture built for every Go version, for the binary-reading tests.
 mapfile -t fixtures < <(ls -d tests/.build/go*/* 2>/dev/null | sort -V)
 
-for t in .output/tests/test_*; do
+for t in "${UNIT_DIR:-.output/tests}"/test_*; do
 	[ -x "$t" ] || continue
 	run_tap "$(basename "$t")" "$t" "${fixtures[@]}"
 done

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build every Go fixture program (tests/fixtures/<name>/main.go, standard
 # library only, no go.mod) with every toolchain that tools/go-toolchains.sh
-# installed, into tests/.build/go1.XX/<name><suffix>.
+# installed, into tests/.build/go1.XX/<name><suffix>. A fixture whose
+# main.go has `import "C"` (cgozoo) is built with CGO_ENABLED=1 and the
+# linker go build picks for cgo (external, gcc); all others with
+# CGO_ENABLED=0 (internal linker).
 #
 #   tools/build-fixtures.sh [1.XX ...]    all installed (or only these) minors
 #   FIXTURE_FLAVORS="normal stripped pie arm64" tools/build-fixtures.sh
@@ -10,6 +13,8 @@
 # Flavours: normal -> <name>, stripped (-s -w) -> <name>-sw,
 # pie (-buildmode=pie) -> <name>-pie, arm64 (GOARCH=arm64, cross-compiled
 # for the binary-analysis tests only) -> <name>-arm64. Default: normal.
+# cgo fixtures cross-compile for arm64 with aarch64-linux-gnu-gcc
+# (tools/setup.sh --arm64); without it their arm64 flavour is skipped.
 # A binary newer than every file of its fixture folder is not rebuilt.
 # cold run (2 small fixtures x 7 minors): ~50 s, ~0.3 GB of GOCACHE, mostly
 # the standard library compiled once per minor.
@@ -64,14 +69,24 @@ for goroot in "${goroots[@]}"; do
 	mkdir -p "$outdir"
 	for name in "${fixtures[@]}"; do
 		src=tests/fixtures/$name
+		cgo=0
+		grep -q '^import "C"' "$src/main.go" && cgo=1
 		for flavor in "${FLAVORS[@]}"; do
-			goenv=() # the host's GOARCH unless the flavour says otherwise
+			# the host's GOARCH unless the flavour says otherwise
+			goenv=(CGO_ENABLED=$cgo)
 			case $flavor in
 			normal) out=$outdir/$name flags=() ;;
 			stripped) out=$outdir/$name-sw flags=("-ldflags=-s -w") ;;
 			pie) out=$outdir/$name-pie flags=(-buildmode=pie) ;;
-			arm64) out=$outdir/$name-arm64 flags=() goenv=(GOARCH=arm64) ;;
+			arm64) out=$outdir/$name-arm64 flags=() goenv+=(GOARCH=arm64) ;;
 			esac
+			if ((cgo)) && [[ $flavor == arm64 ]]; then
+				if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+					echo "skipped $out (no aarch64-linux-gnu-gcc; tools/setup.sh --arm64)"
+					continue
+				fi
+				goenv+=(CC=aarch64-linux-gnu-gcc)
+			fi
 			if [[ -e $out && -z $(find "$src" -newer "$out" -print -quit) ]]; then
 				echo "up to date $out"
 				continue
@@ -79,7 +94,7 @@ for goroot in "${goroots[@]}"; do
 			# GOTOOLCHAIN=local: never let Go >= 1.21 fetch another toolchain.
 			# GO111MODULE=off: fixtures are plain folders without go.mod.
 			# One GOCACHE per minor so the versions never share build results.
-			env GOROOT="$goroot" GOTOOLCHAIN=local GO111MODULE=off CGO_ENABLED=0 \
+			env GOROOT="$goroot" GOTOOLCHAIN=local GO111MODULE=off \
 				"${goenv[@]}" \
 				GOCACHE="$CACHE/gocache/$m" GOPATH="$CACHE/gopath" \
 				"$goroot/bin/go" build "${flags[@]}" -o "$out" "./$src" ||

@@ -23,7 +23,8 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=($(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//'))
 
 # The parsers of untrusted input, and nothing that needs BPF or a target.
-srcs="user/gobin.c user/godwarf.c user/gooffsets.c user/gopclntab.c"
+srcs="user/gobin.c user/godata.c user/godwarf.c user/gooffsets.c user/gopclntab.c
+	user/gowaitreasons.c"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -Iuser -Ibpf"
 for t in "${targets[@]}"; do

@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
 tools/go-toolchains.sh
-# arm64 fixtures are cross-compiled for the binary-analysis tests only.
-FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal arm64} tools/build-fixtures.sh
+# Stripped (-s -w) and PIE builds for the end-to-end tests; arm64 ones are
+# cross-compiled for the binary-analysis tests only.
+FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal stripped pie arm64} tools/build-fixtures.sh
 make -j2 all
 exec tests/run.sh "$@"

@@ -30,12 +30,13 @@ static const char doc[] =
 "    sudo goleaktrace -p 1234 -d 60s -o leaks.pb.gz     # for go tool pprof\n"
 "    sudo goleaktrace -p 1234 -i 1m -o profiles/  # one profile a minute\n"
 "    sudo goleaktrace -p 1234 --json | jq 'select(.class==\"likely_leaked\")'\n"
+"    goleaktrace --inspect ./server      # can this binary be traced?\n"
 "\n"
 "Durations: 500ms, 10s, 5m, 1h (a bare number means seconds).\n"
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
@@ -44,6 +45,9 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "DUR", 0, "Report every DUR (default 5s)", 0 },
 	{ "duration", 'd', "DUR", 0,
 	  "Stop after DUR (default: until Ctrl-C or the target exits)", 0 },
+	{ "inspect", OPT_INSPECT, "FILE", 0,
+	  "Check whether FILE can be traced (Go version, offsets, probe "
+	  "points) and exit; needs no process and no root", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Also show the runtime's own goroutines (GC, finalizers)", 0 },
 	{ "output", 'o', "FILE|DIR/", 0,
@@ -135,6 +139,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		opts->verbose++;
 		return 0;
+	case OPT_INSPECT:
+		opts->inspect = arg;
+		return 0;
 	case OPT_ALL:
 		opts->show_system = true;
 		return 0;
@@ -157,7 +164,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "Unexpected argument: %s", arg);
 		return 0;
 	case ARGP_KEY_END:
-		if (!opts->pid)
+		if (opts->inspect && opts->pid)
+			argp_error(state, "--inspect FILE and -p PID exclude "
+				   "each other");
+		if (!opts->pid && !opts->inspect)
 			argp_error(state, "-p PID is required");
 		return 0;
 	default:

@@ -20,6 +20,7 @@ struct cli_opts {
 	const char *output;		/* -o: pprof file, or DIR/ */
 	bool json;			/* --json: JSON lines on stdout */
 	int verbose;
+	const char *inspect;		/* --inspect FILE: analyse, no trace */
 };
 
 /* Parses argv; on a usage error prints one line plus the usage hint and

@@ -14,6 +14,7 @@
 #include "gobin.h"
 #include "godata.h"
 #include "godwarf.h"
+#include "gowaitreasons.h"
 
 #define MAX_WAIT_REASONS 256
 #define MAX_PHDRS 64
@@ -41,6 +42,7 @@ struct gobin {
 	struct pclntab *pclntab;
 	char *wait_reasons[MAX_WAIT_REASONS];
 	int nwait_reasons;
+	enum gobin_wait_reasons_source wait_reasons_source;
 };
 
 /* A bounds-checked view of [off, off+len) in the file image. */
@@ -598,14 +600,29 @@ static int open_pclntab(struct gobin *bin)
 
 /* runtime.waitReasonStrings is a [N]string in the data segment: the names
  * come from the binary itself, since the numbering changes between Go
- * releases (1.26 reordered all of them). */
+ * releases (1.26 reordered all of them). -s -w takes the symbol away; the
+ * built-in table of that release has the same array then. */
 static int read_wait_reasons(struct gobin *bin)
 {
 	uint64_t addr, size, i, ptr, len;
+	const char *const *names;
 	char name[128];
+	int n;
 
-	if (gobin__find_data(bin, "runtime.waitReasonStrings", &addr, &size))
-		return -ENOENT;
+	bin->wait_reasons_source = GOBIN_WAIT_REASONS_NONE;
+	if (gobin__find_data(bin, "runtime.waitReasonStrings", &addr, &size)) {
+		if (go_wait_reasons__from_table(bin->version, &names, &n))
+			return -ENOENT;
+		for (i = 0; i < (uint64_t)n && i < MAX_WAIT_REASONS; i++) {
+			bin->wait_reasons[i] = strdup(names[i]);
+			if (!bin->wait_reasons[i])
+				return -ENOMEM;
+			bin->nwait_reasons = i + 1;
+		}
+		bin->wait_reasons_source = GOBIN_WAIT_REASONS_TABLE;
+		return 0;
+	}
+	bin->wait_reasons_source = GOBIN_WAIT_REASONS_BINARY;
 	for (i = 0; i < size / 16 && i < MAX_WAIT_REASONS; i++) {
 		if (read_u64(bin, addr + i * 16, &ptr) ||
 		    read_u64(bin, addr + i * 16 + 8, &len) ||
@@ -764,6 +781,17 @@ bool gobin__is_pie(const struct gobin *bin)
 	return bin->pie;
 }
 
+enum gobin_wait_reasons_source
+gobin__wait_reasons_source(const struct gobin *bin)
+{
+	return bin->wait_reasons_source;
+}
+
+int gobin__wait_reason_count(const struct gobin *bin)
+{
+	return bin->nwait_reasons;
+}
+
 const char *gobin__wait_reason(const struct gobin *bin, unsigned reason)
 {
 	static __thread char unknown[32];
@@ -787,6 +815,21 @@ int gobin__wait_reason_index(const struct gobin *bin, const char *name)
 const struct pclntab *gobin__pclntab(const struct gobin *bin)
 {
 	return bin->pclntab;
+}
+
+int gobin__symbolize_caller(const struct gobin *bin, uint64_t pc,
+			    struct pclntab_frame *frames, int max_frames)
+{
+	struct pclntab_frame f;
+
+	if (pclntab__symbolize(bin->pclntab, pc, &f, 1) == 1 && f.entry == pc)
+		return pclntab__symbolize(bin->pclntab, pc, frames, max_frames);
+	return pclntab__symbolize(bin->pclntab, pc - 1, frames, max_frames);
+}
+
+int gobin__sp_delta(const struct gobin *bin, uint64_t pc, int32_t *delta)
+{
+	return pclntab__sp_delta(bin->pclntab, pc, delta);
 }
 
 int gobin__symbolize(const struct gobin *bin, uint64_t pc,

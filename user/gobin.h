@@ -25,6 +25,14 @@ enum gobin_offsets_source {
 	GOBIN_OFFSETS_TABLE,
 };
 
+/* Where the wait-reason names came from. A binary whose array is corrupt
+ * keeps the names read before the damage, still from the binary. */
+enum gobin_wait_reasons_source {
+	GOBIN_WAIT_REASONS_BINARY,	/* runtime.waitReasonStrings */
+	GOBIN_WAIT_REASONS_TABLE,	/* the built-in table (-s -w) */
+	GOBIN_WAIT_REASONS_NONE,	/* neither: "waitReason(N)" */
+};
+
 /* Opens the executable behind fd (kept open by the caller). On failure
  * *errmsg (static or owned by nobody) says what went wrong in user terms. */
 int gobin__open(struct gobin **out, int fd, const char **errmsg);
@@ -61,6 +69,10 @@ int gobin__read(const struct gobin *bin, uint64_t vaddr, void *buf,
 /* Lowest PT_LOAD vaddr (page aligned), to compute a PIE load bias. */
 uint64_t gobin__base_vaddr(const struct gobin *bin);
 
+enum gobin_wait_reasons_source
+gobin__wait_reasons_source(const struct gobin *bin);
+/* Number of named wait reasons (0 ... count - 1). */
+int gobin__wait_reason_count(const struct gobin *bin);
 /* The runtime's own name of a wait reason, "waitReason(N)" if unknown. */
 const char *gobin__wait_reason(const struct gobin *bin, unsigned reason);
 /* Index of a wait-reason name in this binary, -ENOENT if absent. */
@@ -68,6 +80,16 @@ int gobin__wait_reason_index(const struct gobin *bin, const char *name);
 
 /* The function table itself, e.g. to list every function. */
 const struct pclntab *gobin__pclntab(const struct gobin *bin);
+
+/* Logical frames of a stack frame whose pc (link-time) is a return
+ * address, as the runtime's tracebacks see it: at the call, pc - 1,
+ * unless pc is its function's entry, where a frame pushed by hand resumes
+ * (systemstack_switch below a cgo callback in Go 1.19). */
+int gobin__symbolize_caller(const struct gobin *bin, uint64_t pc,
+			    struct pclntab_frame *frames, int max_frames);
+
+/* Frame size at a link-time pc (see pclntab__sp_delta). */
+int gobin__sp_delta(const struct gobin *bin, uint64_t pc, int32_t *delta);
 
 /* Logical frames at a link-time pc (see pclntab__symbolize). */
 int gobin__symbolize(const struct gobin *bin, uint64_t pc,

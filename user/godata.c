@@ -177,7 +177,8 @@ static size_t x86_insn(const uint8_t *code, size_t len, size_t *rip_disp_at)
 		modrm = code[at++];
 		mod = modrm >> 6;
 		rm = modrm & 7;
-		if (mod != 3 && rm == 4) {	/* SIB; base 5 with mod 0: disp32 */
+		/* SIB; with base 5 and mod 0, a disp32 follows */
+		if (mod != 3 && rm == 4) {
 			if (at >= len)
 				return 0;
 			if (mod == 0 && (code[at] & 7) == 5)
@@ -276,7 +277,7 @@ static int arm64_refs(const uint8_t *code, size_t len, uint64_t pc,
 		refs[nrefs].addr = page + lo;
 		nrefs++;
 	}
-	*complete = at + 4 > len;
+	*complete = at >= len;
 	return nrefs;
 }
 

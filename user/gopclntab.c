@@ -28,6 +28,7 @@
  * nfuncdata; 1.20 inserted startLine (int32) before funcID. */
 #define FUNC_ENTRYOFF	0
 #define FUNC_NAMEOFF	4
+#define FUNC_PCSP	16
 #define FUNC_PCFILE	20
 #define FUNC_PCLN	24
 #define FUNC_NPCDATA	28
@@ -60,6 +61,7 @@ struct pclntab {
 	uint32_t nfunc;
 	uint64_t text_start;
 	uint64_t hdr_text;	/* textStart from the header, 0 if absent */
+	uint32_t text_size;	/* end of the last function, from text_start */
 	/* Start of each sub-table, checked < size at open. */
 	uint64_t funcnametab;
 	uint64_t cutab;
@@ -440,6 +442,10 @@ static int parse_header(struct pclntab *tab, uint64_t text_start)
 			return -EINVAL;
 		prev = e;
 	}
+	tab->text_size = prev;
+	/* Every function's address must be a number, not a wrap-around. */
+	if (tab->text_start > UINT64_MAX - tab->text_size)
+		return -EINVAL;
 	return 0;
 }
 
@@ -513,6 +519,8 @@ uint64_t pclntab__text_start(const struct pclntab *tab)
 
 int pclntab__set_text_start(struct pclntab *tab, uint64_t text_start)
 {
+	if (text_start > UINT64_MAX - tab->text_size)
+		return -EINVAL;
 	tab->text_start = text_start;
 	return 0;
 }
@@ -618,6 +626,29 @@ int pclntab__symbolize(const struct pclntab *tab, uint64_t pc,
 	frames[n].wrapper = tab->wrapper_id >= 0 &&
 			    fi.funcid == tab->wrapper_id;
 	return n + 1;
+}
+
+int pclntab__sp_delta(const struct pclntab *tab, uint64_t pc,
+		      int32_t *delta)
+{
+	struct func_info fi;
+	uint32_t idx, pcsp;
+	int32_t v;
+	int err;
+
+	err = find_index(tab, pc, &idx);
+	if (!err)
+		err = read_func(tab, idx, &fi);
+	if (!err && rd32(tab, fi.rec + FUNC_PCSP, &pcsp))
+		err = -EINVAL;
+	if (err)
+		return err;
+	/* Frames are at most a few MiB; negative means no value. */
+	v = pcvalue(tab, fi.entryoff, pcsp, pc - tab->text_start);
+	if (v < 0)
+		return -ENOENT;
+	*delta = v;
+	return 0;
 }
 
 /* moduledata field numbers, in pointer-sized words (runtime/symtab.go):

@@ -48,6 +48,12 @@ int pclntab__find_func(const struct pclntab *tab, const char *name,
 int pclntab__symbolize(const struct pclntab *tab, uint64_t pc,
 		       struct pclntab_frame *frames, int max_frames);
 
+/* The stack pointer's distance below its value at the function's entry,
+ * at pc (the pcsp table, as runtime.funcspdelta): the frame size there.
+ * -ENOENT when pc is in no function or the table has no value for it. */
+int pclntab__sp_delta(const struct pclntab *tab, uint64_t pc,
+		      int32_t *delta);
+
 /* Functions in entry order, i in [0, count), e.g. to list them all. */
 int pclntab__func_count(const struct pclntab *tab);
 int pclntab__func_at(const struct pclntab *tab, int i, const char **name,

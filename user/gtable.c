@@ -194,6 +194,45 @@ static uint64_t wait_object(const struct gtable_source *src, const uint8_t *g,
 	return 0;
 }
 
+/* Whether link-time pc lies in the function called name. */
+static bool in_func(const struct gobin *bin, uint64_t pc, const char *name)
+{
+	struct pclntab_frame f;
+
+	return gobin__symbolize(bin, pc, &f, 1) == 1 && !strcmp(f.func, name);
+}
+
+/* The runtime's own way up a stack: frame sizes from the pcsp table, the
+ * return address right above each frame (x86-64). Only where the
+ * frame-pointer chain breaks: a goroutine parked inside a cgo callback,
+ * whose runtime.cgocallback frame links to the C code's frame pointer on
+ * the thread's stack. Its frame size leads on, through the PC that
+ * cgocallback pushed as its own return address (asm_amd64.s), to
+ * runtime.cgocall and the Go code that called C, as Go's tracebacks show
+ * it. Ends after runtime.goexit or at the first frame it cannot size. */
+static int walk_stack_sp(const struct gtable_source *src, uint64_t pc,
+			 uint64_t sp, uint64_t lo, uint64_t hi, uint64_t *pcs,
+			 int max_pcs)
+{
+	uint64_t bias = src->target->load_bias, ret;
+	int32_t delta;
+	int n = 0;
+
+	while (n < max_pcs && pc) {
+		pcs[n++] = pc;
+		/* The innermost pc (sched.pc) is itself a return address. */
+		if (in_func(src->bin, pc - bias - 1, "runtime.goexit") ||
+		    gobin__sp_delta(src->bin, pc - bias, &delta) ||
+		    sp < lo || sp & 7 || sp > hi || (uint64_t)delta > hi - sp ||
+		    hi - sp - delta < 8 ||
+		    target__read(src->target, sp + delta, &ret, sizeof(ret)))
+			break;
+		pc = ret;
+		sp += (uint64_t)delta + 8;
+	}
+	return n;
+}
+
 /* Reads the goroutine's g and checks it still is the goroutine the probe
  * saw park, still parked for the same reason. 0 when it is; otherwise a
  * positive reason code counted in stats. */
@@ -229,6 +268,14 @@ static enum verdict read_candidate(const struct gtable_source *src,
 				  load_u64(g, o->g_sched_bp),
 				  load_u64(g, o->g_stack_lo),
 				  load_u64(g, o->g_stack_hi), pcs, GT_MAX_FRAMES);
+	if (npcs > 1 && gobin__arch(src->bin) == GOBIN_ARCH_X86_64 &&
+	    in_func(src->bin, pcs[npcs - 1] - src->target->load_bias - 1,
+		    "runtime.cgocallback"))
+		npcs = walk_stack_sp(src, load_u64(g, o->g_sched_pc),
+				     load_u64(g, o->g_sched_sp),
+				     load_u64(g, o->g_stack_lo),
+				     load_u64(g, o->g_stack_hi), pcs,
+				     GT_MAX_FRAMES);
 	/* The stack is only meaningful if the goroutine stayed parked, on
 	 * the same stack, while we walked it. */
 	if (target__read(src->target, p->g, again, gsz))

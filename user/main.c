@@ -2,6 +2,7 @@
 /* goleaktrace: target discovery -> Go binary analysis -> probes -> goroutine
  * table -> reporters, once per interval and once more at the end. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,23 +148,71 @@ out:
 	return err;
 }
 
+static void print_plan(FILE *out, const struct probes_plan *plan)
+{
+	const struct probe_point *pt;
+
+	for (pt = plan->points; pt < plan->points + PROBES_COUNT; pt++)
+		fprintf(out, "goleaktrace:   %s+%llu (0x%llx, file offset "
+			"0x%llx)\n", pt->name, (unsigned long long)pt->offset,
+			(unsigned long long)(pt->entry + pt->offset),
+			(unsigned long long)pt->file_offset);
+}
+
+static const char *offsets_source(const struct gobin *bin)
+{
+	return gobin__offsets_source(bin) == GOBIN_OFFSETS_DWARF ?
+		"DWARF" : "the built-in table";
+}
+
 static void print_attached(const struct probes *probes,
 			   const struct gobin *bin, const struct target *t,
 			   int verbose)
 {
-	const struct probe_point *pts;
-	int i, n = probes__points(probes, &pts);
-
 	fprintf(stderr, "goleaktrace: tracing pid %d (%s, %s, offsets from "
 		"%s) with %d probes; Ctrl-C to stop\n", t->pid, t->comm,
-		gobin__go_version(bin),
-		gobin__offsets_source(bin) == GOBIN_OFFSETS_DWARF ? "DWARF" :
-								    "table",
-		n);
-	for (i = 0; verbose && i < n; i++)
-		fprintf(stderr, "goleaktrace:   %s+%llu (0x%llx)\n",
-			pts[i].name, (unsigned long long)pts[i].offset,
-			(unsigned long long)(pts[i].entry + pts[i].offset));
+		gobin__go_version(bin), offsets_source(bin), PROBES_COUNT);
+	if (verbose)
+		print_plan(stderr, probes__get_plan(probes));
+}
+
+/* --inspect FILE: what goleaktrace would do with this executable, without
+ * a process or privileges; the same analysis -p runs on /proc/PID/exe. */
+static int inspect(const char *path)
+{
+	struct probes_plan plan;
+	struct gobin *bin = NULL;
+	const char *why = NULL;
+	uint64_t addr, size;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "goleaktrace: cannot open %s: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	err = gobin__open(&bin, fd, &why);
+	if (!err)
+		err = probes__plan(bin, &plan, &why);
+	if (err) {
+		fprintf(stderr, "goleaktrace: %s: %s\n", path, why);
+		goto out;
+	}
+	printf("goleaktrace: %s: %s, %s%s\n", path, gobin__go_version(bin),
+	       gobin__arch(bin) == GOBIN_ARCH_ARM64 ? "arm64" : "x86-64",
+	       gobin__is_pie(bin) ? ", PIE" : "");
+	printf("goleaktrace: struct offsets from %s\n", offsets_source(bin));
+	printf("goleaktrace: probes:\n");
+	print_plan(stdout, &plan);
+	printf("goleaktrace: goroutines parked before attach: %s\n",
+	       !gobin__find_data(bin, "runtime.allglen", &addr, &size) &&
+	       !gobin__find_data(bin, "runtime.allgptr", &addr, &size) ?
+	       "shown" : "not shown (runtime.allgs not found)");
+out:
+	gobin__free(bin);
+	close(fd);
+	return err ? 1 : 0;
 }
 
 /* Sleeps until the next report is due, a signal arrives or the target
@@ -201,6 +250,8 @@ int main(int argc, char **argv)
 	int err;
 
 	cli__parse(argc, argv, &opts);
+	if (opts.inspect)
+		return inspect(opts.inspect);
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_print);
 

@@ -8,13 +8,11 @@
 #include "goleaktrace.skel.h"
 #include "prologue.h"
 
-#define NPROBES 4
 #define PROLOGUE_BYTES 32
 
 struct probes {
 	struct goleaktrace_bpf *skel;
-	struct probe_point points[NPROBES];
-	int npoints;
+	struct probes_plan plan;
 };
 
 int probes__open(struct probes **out, const struct gobin *bin,
@@ -58,22 +56,29 @@ out:
 	return err;
 }
 
-/* Finds the first function of names[] present and the instruction after
- * its stack check, and attaches prog there by file offset. The link goes
- * into the skeleton's slot so that destroy detaches it. */
-static int attach_one(struct probes *p, struct bpf_program *prog,
-		      struct bpf_link **slot, const char *const *names,
-		      const struct gobin *bin, const struct target *t,
-		      const char **errmsg)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
-	uint8_t code[PROLOGUE_BYTES] = {};
-	uint64_t entry = 0, end = 0, foff;
-	size_t off;
-	int err = -ENOENT;
+/* The runtime functions hooked, in the order of probes_plan.points; the
+ * first name present in the binary is used. */
+static const char *const hook_names[PROBES_COUNT][3] = {
+	{ "runtime.gopark" },
+	{ "runtime.ready" },
+	{ "runtime.newproc1" },
+	/* gdestroy (1.22+) is also where coroutines end; before 1.22 its
+	 * body was goexit0. Both take the dying g as first argument. */
+	{ "runtime.gdestroy", "runtime.goexit0" },
+};
 
-	for (; *names; names++) {
-		err = gobin__find_func(bin, *names, &entry, &end);
+/* Where one hook goes: the first function of names[] present, at the
+ * instruction after its stack check, as a file offset. */
+static int plan_one(const struct gobin *bin, const char *const *names,
+		    struct probe_point *pt, const char **errmsg)
+{
+	uint8_t code[PROLOGUE_BYTES] = {};
+	uint64_t entry = 0, end = 0;
+	size_t off;
+	int err = -ENOENT, i;
+
+	for (i = 0; i < 3 && names[i]; i++) {
+		err = gobin__find_func(bin, names[i], &entry, &end);
 		if (!err)
 			break;
 	}
@@ -89,50 +94,59 @@ static int attach_one(struct probes *p, struct bpf_program *prog,
 		err = prologue__probe_offset(gobin__arch(bin), code,
 					     sizeof(code), &off);
 	if (!err)
-		err = gobin__vaddr_to_offset(bin, entry + off, &foff);
+		err = gobin__vaddr_to_offset(bin, entry + off,
+					     &pt->file_offset);
 	if (err) {
 		*errmsg = "unrecognised prologue in a runtime function; "
 			  "refusing to probe its first instruction";
 		return err;
 	}
-	*slot = bpf_program__attach_uprobe_opts(prog, t->pid, t->exe_path,
-						foff, &uopts);
-	if (!*slot) {
-		err = -errno;
-		*errmsg = "failed to attach a uprobe (kernel without uprobes, "
-			  "or not root?)";
-		return err;
+	pt->name = names[i];
+	pt->entry = entry;
+	pt->offset = off;
+	return 0;
+}
+
+int probes__plan(const struct gobin *bin, struct probes_plan *plan,
+		 const char **errmsg)
+{
+	int i, err;
+
+	for (i = 0; i < PROBES_COUNT; i++) {
+		err = plan_one(bin, hook_names[i], &plan->points[i], errmsg);
+		if (err)
+			return err;
 	}
-	p->points[p->npoints++] = (struct probe_point){
-		.name = *names, .entry = entry, .offset = off,
-	};
 	return 0;
 }
 
 int probes__attach(struct probes *p, const struct gobin *bin,
 		   const struct target *t, const char **errmsg)
 {
-	static const char *const park[] = { "runtime.gopark", NULL };
-	static const char *const ready[] = { "runtime.ready", NULL };
-	static const char *const spawn[] = { "runtime.newproc1", NULL };
-	/* gdestroy (1.22+) is also where coroutines end; before 1.22 its
-	 * body was goexit0. Both take the dying g as first argument. */
-	static const char *const gexit[] = { "runtime.gdestroy",
-					     "runtime.goexit0", NULL };
 	struct goleaktrace_bpf *s = p->skel;
-	int err;
+	struct bpf_program *progs[PROBES_COUNT] = {
+		s->progs.on_gopark, s->progs.on_ready, s->progs.on_newproc1,
+		s->progs.on_gexit,
+	};
+	/* The skeleton's destroy detaches the links kept in its slots. */
+	struct bpf_link **slots[PROBES_COUNT] = {
+		&s->links.on_gopark, &s->links.on_ready, &s->links.on_newproc1,
+		&s->links.on_gexit,
+	};
+	int i, err;
 
-	err = attach_one(p, s->progs.on_gopark, &s->links.on_gopark, park,
-			 bin, t, errmsg);
-	if (!err)
-		err = attach_one(p, s->progs.on_ready, &s->links.on_ready,
-				 ready, bin, t, errmsg);
-	if (!err)
-		err = attach_one(p, s->progs.on_newproc1,
-				 &s->links.on_newproc1, spawn, bin, t, errmsg);
-	if (!err)
-		err = attach_one(p, s->progs.on_gexit, &s->links.on_gexit,
-				 gexit, bin, t, errmsg);
+	err = probes__plan(bin, &p->plan, errmsg);
+	for (i = 0; !err && i < PROBES_COUNT; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+
+		*slots[i] = bpf_program__attach_uprobe_opts(progs[i], t->pid,
+			t->exe_path, p->plan.points[i].file_offset, &uopts);
+		if (!*slots[i]) {
+			err = -errno;
+			*errmsg = "failed to attach a uprobe (kernel without "
+				  "uprobes, or not root?)";
+		}
+	}
 	return err;
 }
 
@@ -210,8 +224,7 @@ int probes__read_sites(const struct probes *p, uint64_t **pcs,
 			    (void **)sites, n);
 }
 
-int probes__points(const struct probes *p, const struct probe_point **out)
+const struct probes_plan *probes__get_plan(const struct probes *p)
 {
-	*out = p->points;
-	return p->npoints;
+	return &p->plan;
 }

@@ -33,12 +33,20 @@ int probes__read_parked(const struct probes *p, uint64_t **goids,
 int probes__read_sites(const struct probes *p, uint64_t **pcs,
 		       struct glt_site **sites, size_t *n);
 
-/* The probed address of each hook, for -v and the tests. */
+/* Where each hook goes, computed from the file alone (also for
+ * --inspect): gopark, ready, newproc1, gdestroy/goexit0. */
+#define PROBES_COUNT 4
 struct probe_point {
 	const char *name;	/* Go function probed */
 	uint64_t entry;		/* its entry (link-time address) */
-	uint64_t offset;	/* probe distance from the entry */
+	uint64_t offset;	/* probe distance from the entry, never 0 */
+	uint64_t file_offset;	/* what the uprobe attaches at */
 };
-int probes__points(const struct probes *p, const struct probe_point **out);
+struct probes_plan {
+	struct probe_point points[PROBES_COUNT];
+};
+int probes__plan(const struct gobin *bin, struct probes_plan *plan,
+		 const char **errmsg);
+const struct probes_plan *probes__get_plan(const struct probes *p);
 
 #endif

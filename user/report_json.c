@@ -139,9 +139,9 @@ static void print_frames(FILE *out, const struct report_info *info,
 
 	fputs(",\"frames\":[", out);
 	for (i = 0; i < g->npcs; i++) {
-		uint64_t pc = g->pcs[i] - info->target->load_bias - 1;
+		uint64_t pc = g->pcs[i] - info->target->load_bias;
 
-		n = gobin__symbolize(info->bin, pc, frames, MAX_INLINE);
+		n = gobin__symbolize_caller(info->bin, pc, frames, MAX_INLINE);
 		if (n <= 0) {
 			print_frame(out, "?", "?", 0, false, g->pcs[i], first);
 			first = false;

@@ -256,8 +256,8 @@ static uint64_t intern_loc(struct builder *b, uint64_t pc, bool *goexit)
 		return sl->idx;
 	}
 	/* The call itself is at pc - 1. */
-	n = gobin__symbolize(info->bin, pc - info->target->load_bias - 1,
-			     frames, MAX_INLINE);
+	n = gobin__symbolize_caller(info->bin, pc - info->target->load_bias,
+				    frames, MAX_INLINE);
 	if (n < 0)
 		n = 0;
 	lines = arena_alloc(b, n * sizeof(*lines));

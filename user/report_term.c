@@ -50,8 +50,8 @@ static void put_path(const struct report_term *r, const char *path, int line,
 static int frames_at(const struct report_info *info, uint64_t pc,
 		     struct pclntab_frame *frames)
 {
-	return gobin__symbolize(info->bin, pc - info->target->load_bias - 1,
-				frames, MAX_INLINE);
+	return gobin__symbolize_caller(info->bin, pc - info->target->load_bias,
+				       frames, MAX_INLINE);
 }
 
 /* Park stack, innermost first, every logical (inlined) frame shown, as in

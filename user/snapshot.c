@@ -60,7 +60,8 @@ int snapshot__take(struct snapshot *s, const struct gobin *bin,
 	if (gobin__find_data(bin, "runtime.allglen", &lenaddr, &size) ||
 	    gobin__find_data(bin, "runtime.allgptr", &ptraddr, &size)) {
 		*errmsg = "goroutines parked before attach are not shown: "
-			  "runtime.allgs not found (stripped binary?)";
+			  "runtime.allglen/allgptr are neither in .symtab nor "
+			  "found in runtime.forEachGRace's code";
 		return -ENOENT;
 	}
 	lenaddr += t->load_bias;

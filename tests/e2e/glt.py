@@ -3,6 +3,7 @@ for every toolchain, running goleaktrace, and parsing its plain report."""
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -11,6 +12,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "goleaktrace")
 BUILD = os.path.join(ROOT, "tests", ".build")
+SYMBOLIZE = os.path.join(ROOT, ".output", "symbolize")
+# Builds of a fixture the end-to-end tests run on (tools/build-fixtures.sh
+# flavours normal, stripped, pie): "" = normal, "-sw" = -ldflags="-s -w",
+# "-pie" = -buildmode=pie.
+FLAVOURS = ["", "-sw", "-pie"]
 
 
 class Tap:
@@ -54,6 +60,11 @@ def go_versions():
 
 def fixture(version, name):
     return os.path.join(BUILD, "go" + version, name)
+
+
+def label(version, flavour=""):
+    """How a test names a build: "go1.22", "go1.22-sw", "go1.22-pie"."""
+    return "go" + version + flavour
 
 
 def markers(name, kind):
@@ -178,9 +189,11 @@ def parse_reports(text):
 
 
 def top_user_frame(group, prefix="main."):
+    """(func, file, line) of the innermost frame in package main; an
+    inlined frame's "(...)" is left out of func."""
     for func, file, line in group["frames"]:
         if func.startswith(prefix):
-            return func, file, line
+            return re.sub(r"\(\.\.\.\)$", "", func), file, line
     return None, None, None
 
 
@@ -205,3 +218,152 @@ def counters(report):
 
 def is_root():
     return os.geteuid() == 0
+
+
+# ---- the symbolizer and the runtime's own tracebacks ----------------------
+
+def symbolize_table(path):
+    """[(entry, end, name)] of the pclntab, in entry order (symbolize -f)."""
+    out = subprocess.run([SYMBOLIZE, "-f", path], capture_output=True,
+                         text=True, check=True).stdout
+    table = []
+    for line in out.splitlines():
+        entry, end, name = line.split(" ", 2)
+        table.append((int(entry, 16), int(end, 16), name))
+    return table
+
+
+def symbolize_frames(path, pcs):
+    """For each link-time pc, [(func, file, line, flags)] innermost first;
+    flags: "-", "inlined", "wrapper" or "inlined,wrapper" (symbolize -i)."""
+    stdin = "".join("0x%x\n" % pc for pc in pcs)
+    out = subprocess.run([SYMBOLIZE, "-i", path], input=stdin,
+                         capture_output=True, text=True, check=True).stdout
+    result, cur = [], []
+    for line in out.split("\n")[:-1]:
+        if not line:
+            result.append(cur)
+            cur = []
+            continue
+        func, fileline, flags = line.split("\t")
+        file, _, no = fileline.rpartition(":")
+        cur.append((func, file, int(no), flags))
+    return result
+
+
+def tracepc(table, pc, trap=False):
+    """The pc the runtime symbolizes: one before a return address, unless
+    pc is a function's entry (a goroutine that has not run yet) or the
+    innermost pc of a traceback that starts from a signal context (trap)."""
+    for entry, end, _ in table:
+        if entry <= pc < end:
+            return pc - 1 if pc > entry and not trap else pc
+    return pc
+
+
+def load_bias(path, pid):
+    """Runtime minus link-time address of the executable (0 unless PIE):
+    the mapping at file offset 0 holds the lowest PT_LOAD, page aligned."""
+    with open(path, "rb") as f:
+        elf = f.read(64)
+        phoff, = struct.unpack_from("<Q", elf, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+        f.seek(phoff)
+        ph = f.read(phentsize * phnum)
+    base = min(struct.unpack_from("<Q", ph, i * phentsize + 16)[0]
+               for i in range(phnum)
+               if struct.unpack_from("<I", ph, i * phentsize)[0] == 1)
+    real = os.path.realpath(path)
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5] == real and \
+                    int(parts[2], 16) == 0:
+                return int(parts[0].split("-")[0], 16) - (base & ~0xfff)
+    raise RuntimeError("pid %d: no mapping of %s" % (pid, real))
+
+
+# "\t/path/file.go:49 +0x56 fp=0x.. sp=0x.. pc=0x4cfd56" (physical) or
+# "\t/path/file.go:80" (inlined): a SIGQUIT traceback (GOTRACEBACK=all)
+# prints the pc of every physical frame (the runtime is "throwing", level 2).
+FRAME_POS = re.compile(r"^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?"
+                       r"(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+"
+                       r" pc=(0x[0-9a-f]+))?$")
+
+
+def parse_dump(text):
+    """A SIGQUIT goroutine dump: {goid: (status, [([(func, file, line)],
+    pc)] per physical frame)}, the logical frames of each physical one
+    innermost first, as the runtime printed them."""
+    gs, cur, pending, func = {}, None, [], None
+    for line in text.splitlines():
+        m = re.match(r"^goroutine (\d+) .*?\[([^\]]*)\]", line)
+        if m:
+            cur = gs.setdefault(int(m.group(1)), (m.group(2), []))[1]
+            pending, func = [], None
+            continue
+        if cur is None:
+            continue
+        if not line or line.startswith("created by"):
+            cur = None
+            continue
+        if not line.startswith("\t"):
+            func = line
+            continue
+        m = FRAME_POS.match(line)
+        name = re.match(r"^(.*)\(.*\)$", func or "")
+        if not m or not name:
+            continue
+        pending.append((name.group(1), m.group(1), int(m.group(2))))
+        if m.group(3):
+            cur.append((pending, int(m.group(3), 16)))
+            pending = []
+        func = None
+    return gs
+
+
+def dump_stacks(path, text, bias):
+    """{goid: [(func, file, line)]} as goleaktrace prints a stack: the
+    runtime's frames of each goroutine of a dump, innermost first, without
+    the runtime.goexit sentinel and without autogenerated wrappers (our
+    symbolizer says which frames are wrappers; the runtime shows them at
+    traceback level 2)."""
+    gs = parse_dump(text)
+    table = symbolize_table(path)
+    flat = [(goid, frames, tracepc(table, pc - bias, i == 0 and (
+        goid == 0 or status.startswith("running"))))
+        for goid, (status, fs) in gs.items() for i, (frames, pc) in
+        enumerate(fs)]
+    ours = symbolize_frames(path, [pc for _, _, pc in flat])
+    stacks = {goid: [] for goid in gs}
+    for (goid, frames, _), mine in zip(flat, ours):
+        # Our frames are the runtime's (test_symbolize checks it), so our
+        # flags say which of its frames are wrappers.
+        wrapper = ["wrapper" in m[3] for m in mine] \
+            if len(mine) == len(frames) else [False] * len(frames)
+        for f, w in zip(frames, wrapper):
+            if not w and f[0] != "runtime.goexit":
+                stacks[goid].append(f)
+    return stacks
+
+
+def check_dump(tap, what, path, zoo, report, bias):
+    """Stops zoo (started with GOTRACEBACK=all) with SIGQUIT and checks
+    that the frames of every goroutine the report lists by goid equal the
+    runtime's own traceback of that goroutine: function, file and line of
+    every logical frame, inlined ones included. Returns the dump."""
+    zoo.p.send_signal(signal.SIGQUIT)
+    _, err = zoo.finish(timeout=20)
+    stacks = dump_stacks(path, err, bias)
+    bad, n = [], 0
+    for g in report["groups"]:
+        mine = [(re.sub(r"\(\.\.\.\)$", "", f), file, line)
+                for f, file, line in g["frames"]]
+        for goid in g["goids"]:
+            n += 1
+            if stacks.get(goid) != mine:
+                bad.append("goroutine %d:\n  ours    %s\n  runtime %s" %
+                           (goid, mine, stacks.get(goid)))
+    tap.ok(n > 0 and not bad, "%s: frames of %d reported goroutines equal "
+           "the runtime's traceback" % (what, n), "\n".join(bad[:5]))
+    return err

@@ -1,14 +1,17 @@
-"""The core tracer against parkzoo, for every Go version in the matrix:
-exact counts per group, the runtime's wait-reason names, top user frame
-function and line, the creation site, the immediate caller of gopark, and
-goroutines that woke (netpoll, close) leaving the report."""
+"""The core tracer against parkzoo, for every Go version in the matrix and
+its normal, stripped (-s -w) and PIE builds: exact counts per group, the
+runtime's wait-reason names, top user frame function and line, the creation
+site, the immediate caller of gopark, goroutines that woke (netpoll, close)
+leaving the report, and every reported goroutine's frames equal to the
+runtime's own SIGQUIT traceback of it."""
 import os
 import signal
 import subprocess
 import time
 
-from glt import (Process, Tap, TOOL, counters, find_group, fixture,
-                 go_versions, is_root, markers, parse_reports, top_user_frame)
+from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, counters,
+                 find_group, fixture, go_versions, is_root, label, load_bias,
+                 markers, parse_reports, top_user_frame)
 
 # (function, marker, count, frames that must follow runtime.gopark)
 GROUPS = [
@@ -50,17 +53,23 @@ def wait_reason(marker, version):
     }[marker]
 
 
-def run_version(tap, version):
+def run_version(tap, version, flavour=""):
     lines = markers("parkzoo", "LINE")
     gos = markers("parkzoo", "GO")
-    v = "go" + version
-    zoo = Process([fixture(version, "parkzoo"), "-wake", "4s", "-release", "4s"])
+    v = label(version, flavour)
+    path = fixture(version, "parkzoo" + flavour)
+    if not tap.ok(os.path.exists(path), "%s: parkzoo%s is built" %
+                  (v, flavour)):
+        return
+    zoo = Process([path, "-wake", "4s", "-release", "4s"],
+                  env=dict(os.environ, GOTRACEBACK="all"))
     tracer = None
     try:
         m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
         if not tap.ok(m, "%s: fixture started" % v):
             return
         pid = int(m.group(1))
+        bias = load_bias(path, pid)
         tracer = Process([TOOL, "-p", str(pid), "-t", "1s", "-i", "1s", "-d", "9s"])
         m, seen = tracer.wait_line("stderr", r"tracing pid %d" % pid)
         if not tap.ok(m, "%s: goleaktrace attached" % v, "\n".join(seen)):
@@ -111,6 +120,7 @@ def run_version(tap, version):
         drops = {k: n for k, n in c.items() if k.startswith("dropped") and n}
         tap.eq(drops, {}, "%s: nothing dropped" % v)
         tap.ok(c.get("events spawns", 0) >= 41, "%s: spawns counted" % v, c)
+        check_dump(tap, v, path, zoo, final, bias)
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)
@@ -127,7 +137,8 @@ def main():
     elif not versions:
         tap.ok(False, "Go fixtures are built (tools/build-fixtures.sh)")
     for version in versions if is_root() else []:
-        run_version(tap, version)
+        for flavour in FLAVOURS:
+            run_version(tap, version, flavour)
     tap.done()
 
 

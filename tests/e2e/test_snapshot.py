@@ -1,13 +1,16 @@
 """Attach after the leak: goroutines parked before goleaktrace started are
-found by walking the runtime's allgs, on every Go version, with their
-stacks, creation sites, and parked times that are lower bounds but never
-shorter than the time they have really been parked."""
+found by walking the runtime's allgs, on every Go version and its normal,
+stripped (-s -w: runtime.allglen/allgptr decoded from the code) and PIE
+builds, with their stacks (equal to the runtime's own traceback), creation
+sites, and parked times that are lower bounds but never shorter than the
+time they have really been parked."""
 import os
 import signal
 import time
 
-from glt import (Process, Tap, TOOL, find_group, fixture, go_versions,
-                 is_root, markers, parse_reports, top_user_frame)
+from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, find_group,
+                 fixture, go_versions, is_root, label, load_bias, markers,
+                 parse_reports, top_user_frame)
 from test_core import GROUPS, wait_reason
 
 
@@ -21,14 +24,22 @@ def seconds(text):
     return float(text.rstrip("s"))
 
 
-def run_version(tap, version):
-    v = "go" + version
+def run_version(tap, version, flavour=""):
+    v = label(version, flavour)
     lines = markers("parkzoo", "LINE")
-    zoo = Process([fixture(version, "parkzoo"), "-wake", "1h", "-release", "1h"])
+    path = fixture(version, "parkzoo" + flavour)
+    if not tap.ok(os.path.exists(path), "%s: parkzoo%s is built" %
+                  (v, flavour)):
+        return
+    zoo = Process([path, "-wake", "1h", "-release", "1h"],
+                  env=dict(os.environ, GOTRACEBACK="all"))
     tracer = None
     try:
         m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
+        if not tap.ok(m, "%s: fixture started" % v):
+            return
         pid = int(m.group(1))
+        bias = load_bias(path, pid)
         os.kill(pid, signal.SIGUSR1)
         zoo.wait_line("stdout", r"spawned")
         spawned = time.monotonic()
@@ -36,6 +47,7 @@ def run_version(tap, version):
         tracer = Process([TOOL, "-p", str(pid), "-t", "1s", "-i", "10s", "-d", "1500ms"])
         out, err = tracer.finish(timeout=30)
         tap.eq(tracer.p.returncode, 0, "%s: exit status 0" % v)
+        tap.ok("warning" not in err, "%s: no warning (allgs found)" % v, err)
         truly_parked = time.monotonic() - spawned
         finals = [r for r in parse_reports(out) if r["final"]]
         if not tap.eq(len(finals), 1, "%s: final report" % v):
@@ -59,6 +71,7 @@ def run_version(tap, version):
             tap.ok(1.4 <= age <= truly_parked + 0.5,
                    what + " parked time is a sound lower bound",
                    "%s vs truly %.1fs" % (g["oldest"], truly_parked))
+        check_dump(tap, v, path, zoo, finals[0], bias)
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)
@@ -71,7 +84,8 @@ def main():
         tap.skip("end-to-end tests need root")
         tap.done()
     for version in go_versions():
-        run_version(tap, version)
+        for flavour in FLAVOURS:
+            run_version(tap, version, flavour)
     tap.done()
 
 

@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gobin__wait_reason(bin, 3);
 	if (!gobin__find_func(bin, "runtime.gopark", &entry, &end))
 		gobin__symbolize(bin, entry, frames, 8);
+	/* Stripped inputs decode runtime code for it (godata). */
+	gobin__find_data(bin, "runtime.allglen", &entry, &end);
 	gobin__free(bin);
 out:
 	close(fd);

@@ -10,7 +10,10 @@
  * function's entry round-trips, .symtab agrees, main.main's line is the
  * source's), the inline tree on the "inlined" fixture both against its
  * LINE: markers and against what the Go runtime itself prints for the same
- * stack, and truncated or corrupted copies of the real table.
+ * stack, and truncated or corrupted copies of the real table: every
+ * header field set to 0, all ones, off by one either way, the table's size
+ * and other edge values, after which the reader must refuse the table
+ * (-EINVAL, -ENOTSUP) or give answers that stay inside it.
  *
  * Tables are copied into heap buffers of their exact size, so that ASan
  * (cc -fsanitize=address,undefined) catches any read past them. */
@@ -666,6 +669,27 @@ static int elfbin_symbol(struct elfbin *b, const char *name, uint64_t *val)
 	return -ENOENT;
 }
 
+/* Exact-size heap copy of [start, end) between two symbols, for a table
+ * an external linker merged into a bigger section (.data.rel.ro of a cgo
+ * PIE before Go 1.26). */
+static uint8_t *symbol_copy(struct elfbin *b, const char *start,
+			    const char *end, size_t *size, uint64_t *addr)
+{
+	uint64_t lo, hi;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	if (elfbin_symbol(b, start, &lo) || elfbin_symbol(b, end, &hi) ||
+	    hi <= lo || !(scn = elfbin_section_at(b, lo, &sh)) ||
+	    hi - sh.sh_addr > sh.sh_size || !(d = elf_getdata(scn, NULL)) ||
+	    !d->d_buf || d->d_size < sh.sh_size)
+		return NULL;
+	*size = hi - lo;
+	*addr = lo;
+	return memdup((uint8_t *)d->d_buf + (lo - sh.sh_addr), hi - lo);
+}
+
 struct funcsym {
 	uint64_t addr;
 	const char *name;
@@ -847,9 +871,16 @@ static int bin_open(struct bin *b)
 	scn = elfbin_section(&b->elf, ".gopclntab", &sh);
 	if (!scn)
 		scn = elfbin_section(&b->elf, ".data.rel.ro.gopclntab", &sh);
-	if (!scn || !(b->pcln = section_copy(scn, &b->pcln_size)))
+	if (scn) {
+		b->pcln = section_copy(scn, &b->pcln_size);
+		b->pcln_addr = sh.sh_addr;
+	} else {
+		b->pcln = symbol_copy(&b->elf, "runtime.pclntab",
+				      "runtime.epclntab", &b->pcln_size,
+				      &b->pcln_addr);
+	}
+	if (!b->pcln)
 		return -ENOENT;
-	b->pcln_addr = sh.sh_addr;
 	scn = elfbin_section(&b->elf, ".text", &tsh);
 	if (!scn || !(b->text = section_copy(scn, &b->text_size)))
 		return -ENOENT;
@@ -1314,6 +1345,197 @@ static void test_bin_malformed(struct bin *b)
 	ASSERT_TRUE(1, msg);
 }
 
+/* Frame sizes (pcsp): 0 at every entry, as the runtime's funcspdelta
+ * (the empty go:textfips* markers have no table); inside runtime.gopark a
+ * positive multiple of the pointer size. */
+static void test_bin_sp_delta(struct bin *b)
+{
+	int i, n = pclntab__func_count(b->tab), bad = 0, maxd = 0;
+	uint64_t e, end, pc;
+	const char *name;
+	char msg[200];
+	int32_t d;
+
+	for (i = 0; i < n; i++) {
+		if (pclntab__func_at(b->tab, i, &name, &e, &end))
+			continue;
+		if (pclntab__sp_delta(b->tab, e, &d) ?
+		    strncmp(name, "go:textfips", 11) != 0 : d != 0) {
+			if (bad++ < 3)
+				printf("#   %s: %d\n", name, d);
+		}
+	}
+	msgf(msg, sizeof(msg), b, "sp delta 0 at every function entry");
+	ASSERT_EQ(bad, 0, msg);
+	if (pclntab__find_func(b->tab, "runtime.gopark", &e, &end))
+		return;
+	for (pc = e; pc < end; pc++)
+		if (!pclntab__sp_delta(b->tab, pc, &d) && d > maxd)
+			maxd = d;
+	msgf(msg, sizeof(msg), b, "runtime.gopark has a frame");
+	ASSERT_TRUE(maxd > 0 && maxd % 8 == 0, msg);
+	msgf(msg, sizeof(msg), b, "sp delta outside the text: -ENOENT");
+	ASSERT_EQ(pclntab__sp_delta(b->tab, pclntab__text_start(b->tab) - 1,
+				    &d), -ENOENT, msg);
+}
+
+/* pcHeader (runtime/symtab.go, 1.18+): magic u32, pad1, pad2, minLC,
+ * ptrSize, then eight words: nfunc, nfiles, textStart, funcnameOffset,
+ * cuOffset, filetabOffset, pctabOffset, pclnOffset. */
+static const struct hdr_field {
+	const char *name;
+	unsigned int off, width;	/* width in bytes, 0 = one word */
+	int must_fail;		/* 1: any change refused; 2: zero refused */
+} hdr_fields[] = {
+	{ "magic", 0, 4, 1 },
+	{ "pad1", 4, 1, 1 },
+	{ "pad2", 5, 1, 1 },
+	{ "minLC", 6, 1, 0 },
+	{ "ptrSize", 7, 1, 0 },
+	{ "nfunc", 8, 0, 2 },
+	{ "nfiles", 9, 0, 0 },
+	{ "textStart", 10, 0, 0 },
+	{ "funcnameOffset", 11, 0, 0 },
+	{ "cuOffset", 12, 0, 0 },
+	{ "filetabOffset", 13, 0, 0 },
+	{ "pctabOffset", 14, 0, 0 },
+	{ "pclnOffset", 15, 0, 0 },
+};
+
+/* Whether s, from the reader, is one of its own constants or a string
+ * that lies whole inside the table. */
+static bool string_inside(const char *s, const uint8_t *d, size_t size)
+{
+	const char *lo = (const char *)d, *hi = lo + size;
+
+	if (!s)
+		return false;
+	if (!strcmp(s, "?"))
+		return true;
+	return s >= lo && s < hi && memchr(s, '\0', hi - s);
+}
+
+/* Answers of a damaged table that opened: they must stay inside it. */
+static int check_sane(const struct pclntab *tab, const uint8_t *d,
+		      size_t size, uint64_t lo, uint64_t hi)
+{
+	struct pclntab_frame fr[8];
+	int i, j, n, bad = 0, nf = pclntab__func_count(tab);
+	const char *name;
+	uint64_t e, end;
+
+	if (nf < 1 || (size_t)nf > size / 8)
+		bad++;
+	for (i = 0; i < nf; i += 1 + nf / 64) {
+		if (pclntab__func_at(tab, i, &name, &e, &end))
+			continue;
+		if (!string_inside(name, d, size) || end < e)
+			bad++;
+	}
+	for (i = 0; i < 256 && hi > lo; i++) {
+		n = pclntab__symbolize(tab, lo + rnd() % (hi - lo), fr, 8);
+		if (n < 0 && n != -ENOENT && n != -EINVAL)
+			bad++;
+		for (j = 0; j < n; j++)
+			if (!string_inside(fr[j].func, d, size) ||
+			    !string_inside(fr[j].file, d, size) ||
+			    fr[j].line < 0 || (j < n - 1 && !fr[j].inlined))
+				bad++;
+		if (n > 8)
+			bad++;
+	}
+	if (!pclntab__find_func(tab, "runtime.gopark", &e, &end) && end < e)
+		bad++;
+	return bad;
+}
+
+static void put_field(uint8_t *d, const struct hdr_field *f,
+		      uint32_t ptrsize, uint64_t v)
+{
+	unsigned int off = f->width ? f->off : 8 + (f->off - 8) * ptrsize;
+	unsigned int w = f->width ? f->width : ptrsize;
+
+	memcpy(d + off, &v, w);		/* little-endian host and table */
+}
+
+static uint64_t get_field(const uint8_t *d, const struct hdr_field *f,
+			  uint32_t ptrsize)
+{
+	unsigned int off = f->width ? f->off : 8 + (f->off - 8) * ptrsize;
+	unsigned int w = f->width ? f->width : ptrsize;
+	uint64_t v = 0;
+
+	memcpy(&v, d + off, w);
+	return v;
+}
+
+/* Every header field of a real table, corrupted one at a time. */
+static void test_bin_header_fields(struct bin *b)
+{
+	uint32_t ptrsize = b->pcln[7];
+	uint64_t lo = pclntab__text_start(b->tab), hi = lo;
+	size_t i, j;
+	char msg[200];
+
+	{
+		const char *name;
+		uint64_t e;
+
+		pclntab__func_at(b->tab, pclntab__func_count(b->tab) - 1,
+				 &name, &e, &hi);
+	}
+	for (i = 0; i < sizeof(hdr_fields) / sizeof(hdr_fields[0]); i++) {
+		const struct hdr_field *f = &hdr_fields[i];
+		uint64_t orig = get_field(b->pcln, f, ptrsize);
+		uint64_t vals[] = { 0, UINT64_MAX, orig + 1, orig - 1,
+				    b->pcln_size, b->pcln_size - 1,
+				    b->pcln_size + 1, 1ULL << 31, 1ULL << 32,
+				    orig ^ 0x80, 2, 4, 8 };
+		int refused = 0, opened = 0, bad = 0, err;
+
+		for (j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+			uint8_t *d = memdup(b->pcln, b->pcln_size);
+			struct pclntab *tab = NULL;
+
+			put_field(d, f, ptrsize, vals[j]);
+			if (get_field(d, f, ptrsize) == orig) {
+				free(d);	/* the value it had */
+				continue;
+			}
+			err = pclntab__open(&tab, d, b->pcln_size,
+					    b->text_addr);
+			if (err) {
+				refused++;
+				if (err != -EINVAL && err != -ENOTSUP)
+					bad++;
+				if (tab)
+					bad++;
+			} else {
+				opened++;
+				/* Except the other layout's magic. */
+				if ((f->must_fail == 1 && (i || (vals[j] |
+				     1) != 0xfffffff1)) ||
+				    (f->must_fail == 2 && !vals[j]))
+					bad++;
+				if (b->fdata)
+					pclntab__set_funcdata(tab, b->fdata,
+							      b->fdata_size,
+							      b->fdata_addr,
+							      b->md.gofunc);
+				bad += check_sane(tab, d, b->pcln_size,
+						  lo - 16, hi + 16);
+				pclntab__free(tab);
+			}
+			free(d);
+		}
+		snprintf(msg, sizeof(msg), "%s: header %s corrupted: %d "
+			 "refused, %d opened with sane answers", b->label,
+			 f->name, refused, opened);
+		if (!ASSERT_EQ(bad, 0, msg))
+			continue;
+	}
+}
+
 static void test_binary(const char *path)
 {
 	struct bin b;
@@ -1335,6 +1557,7 @@ static void test_binary(const char *path)
 
 	test_bin_basics(&b);
 	test_bin_all_funcs(&b);
+	test_bin_sp_delta(&b);
 
 	fixture_source(path, NULL, src, sizeof(src), name, sizeof(name));
 	if (!strcmp(name, "inlined")) {
@@ -1354,6 +1577,9 @@ static void test_binary(const char *path)
 		test_bin_inline_runtime(&b);
 	}
 	test_bin_malformed(&b);
+	/* Both layouts, both arches, PIE, cgo: parkzoo and cgozoo builds. */
+	if (!strcmp(name, "parkzoo") || !strcmp(name, "cgozoo"))
+		test_bin_header_fields(&b);
 out:
 	bin_close(&b);
 }
