@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The JSON lines reporter: string escaping (names from a hostile binary
+/* The JSON lines and pprof reporters. JSON: string escaping (names from a hostile binary
  * must not break a line or the UTF-8 of the output), time stamps, and the
  * shape of a report built from a fake goroutine table symbolized with
- * the real parkzoo fixtures given as arguments. Needs no root. */
+ * the real parkzoo fixtures given as arguments. pprof: the same report
+ * encoded, gunzipped, decoded with protobuf-c and compared field by
+ * field. Needs no root. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "gobin.h"
+#include <zlib.h>
+#include "proto/profile.pb-c.h"
 #include "report_json.h"
+#include "report_pprof.h"
 #include "tap.h"
 
 /* --- a strict JSON checker (RFC 8259), enough to reject what a broken
@@ -294,6 +299,109 @@ static int count_str(const char *hay, const char *needle)
 	return n;
 }
 
+/* gunzip into a malloc'ed buffer. */
+static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *olen)
+{
+	z_stream z = { .next_in = (uint8_t *)in, .avail_in = len };
+	size_t cap = 1 << 20;
+	int rc;
+
+	*out = malloc(cap);
+	if (!*out || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -1;
+	z.next_out = *out;
+	z.avail_out = cap;
+	rc = inflate(&z, Z_FINISH);
+	*olen = cap - z.avail_out;
+	inflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+static const char *str_at(const Perftools__Profiles__Profile *p, int64_t i)
+{
+	return i >= 0 && (size_t)i < p->n_string_table ? p->string_table[i]
+						       : "(bad index)";
+}
+
+/* The label value of key in sample s, or NULL. */
+static const char *label(const Perftools__Profiles__Profile *p,
+			 const Perftools__Profiles__Sample *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_label; i++)
+		if (!strcmp(str_at(p, s->label[i]->key), key))
+			return str_at(p, s->label[i]->str);
+	return NULL;
+}
+
+static void test_pprof_roundtrip(const char *path,
+				 const struct report_info *info,
+				 const struct gtable *gt)
+{
+	const Perftools__Profiles__Sample *s;
+	Perftools__Profiles__Profile *p = NULL;
+	struct report_pprof *r = NULL;
+	uint8_t *gz = NULL, *raw = NULL;
+	char dir[] = "/tmp/glt-pprof-XXXXXX", file[64], what[160];
+	size_t gzlen = 0, rawlen = 0, i, goids = 0;
+
+	if (!mkdtemp(dir) ||
+	    snprintf(file, sizeof(file), "%s/p.pb.gz", dir) < 0 ||
+	    report_pprof__open(&r, file, info->target)) {
+		CHECK(0, "pprof: open");
+		goto out;
+	}
+	CHECK_EQ(report_pprof__encode(r, info, gt, 1714564800123456789ULL,
+				      &gz, &gzlen), 0, "pprof: encode");
+	CHECK(gz && !gunzip(gz, gzlen, &raw, &rawlen), "pprof: gunzip");
+	p = raw ? perftools__profiles__profile__unpack(NULL, rawlen, raw)
+		: NULL;
+	if (!CHECK(p, "pprof: protobuf-c decodes it"))
+		goto out;
+	CHECK(p->n_string_table && !strcmp(p->string_table[0], ""),
+	      "pprof: string 0 is empty");
+	CHECK(p->n_sample_type == 2 &&
+	      !strcmp(str_at(p, p->sample_type[0]->type), "goroutine") &&
+	      !strcmp(str_at(p, p->sample_type[0]->unit), "count") &&
+	      !strcmp(str_at(p, p->sample_type[1]->type), "parked") &&
+	      !strcmp(str_at(p, p->sample_type[1]->unit), "nanoseconds"),
+	      "pprof: sample types goroutine/count, parked/nanoseconds");
+	CHECK_EQ(p->time_nanos, 1714564800123456789LL, "pprof: time_nanos");
+	CHECK_EQ(p->duration_nanos, 6000000000LL, "pprof: duration_nanos");
+	CHECK(p->period_type && !strcmp(str_at(p, p->period_type->type),
+					"goroutine"), "pprof: period type");
+	if (!CHECK_EQ(p->n_sample, 2, "pprof: one sample per group"))
+		goto out;
+	s = p->sample[0];
+	CHECK(s->n_value == 2 && s->value[0] == 3 && s->value[1] == 5 + 7 + 9,
+	      "pprof: group 1 values (count, total parked ns)");
+	CHECK(label(p, s, "class") &&
+	      !strcmp(label(p, s, "class"), "likely_leaked"),
+	      "pprof: class label");
+	CHECK(label(p, s, "wait_reason") != NULL, "pprof: wait_reason label");
+	CHECK(label(p, s, "created_by") &&
+	      !strncmp(label(p, s, "created_by"), "main.spawnAll", 13),
+	      "pprof: created_by label");
+	for (i = 0; i < s->n_label; i++)
+		if (!strcmp(str_at(p, s->label[i]->key), "goid"))
+			goids += s->label[i]->num >= 21 &&
+				 s->label[i]->num <= 23;
+	CHECK_EQ(goids, 3, "pprof: numeric goid labels");
+	CHECK(s->n_location_id >= 2, "pprof: sample has its locations");
+	CHECK(p->n_mapping <= 1, "pprof: at most the executable's mapping");
+	CHECK(!strcmp(label(p, p->sample[1], "class") ?: "",
+		      "never_wakeable"), "pprof: group 2 class");
+out:
+	if (p)
+		perftools__profiles__profile__free_unpacked(p, NULL);
+	free(gz);
+	free(raw);
+	report_pprof__free(r);
+	unlink(file);
+	rmdir(dir);
+}
+
 static void test_report(const char *path)
 {
 	uint64_t goids1[] = { 21, 22, 23 }, parked1[] = { 5, 7, 9 };
@@ -424,6 +532,7 @@ static void test_report(const char *path)
 			    "\"target_read_failed\":1}"), 2,
 		  "drop counters on each line");
 	CHECK_EQ(count_str(buf, "\"spawns\":41"), 2, "event counters");
+	test_pprof_roundtrip(path, &info, &gt);
 out:
 	free(buf);
 	gobin__free(bin);
