@@ -35,6 +35,15 @@ struct go_offsets {
 	int32_t hchan_closed;
 };
 
+/* Whether a g.atomicstatus value means parked: _Gwaiting (4), or
+ * _Gleaked (10, Go 1.26+), which a goroutine-leak GC gives to waiting
+ * goroutines it proved unreachable. The _Gscan bit (0x1000) is ignored. */
+static inline int go_status_parked(uint32_t status)
+{
+	status &= ~0x1000U;
+	return status == 4 || status == 10;
+}
+
 #define GO_OFFSETS_FIELD_COUNT (sizeof(struct go_offsets) / sizeof(int32_t))
 
 /* Sets every field to -1 (absent). */

@@ -4,8 +4,6 @@
 #include <string.h>
 #include "gtable.h"
 
-#define G_STATUS_WAITING 4
-#define G_STATUS_SCAN 0x1000
 /* Parked stacks are shallow: one read of this much covers most chains;
  * deeper frames are read one by one. */
 #define STACK_CHUNK 2048
@@ -253,10 +251,10 @@ static enum verdict read_candidate(const struct gtable_source *src,
 		return READ_FAILED;
 	if (load_u64(g, o->g_goid) != goid)
 		return REUSED;
-	status = load_u32(g, o->g_atomicstatus) & ~G_STATUS_SCAN;
+	status = load_u32(g, o->g_atomicstatus);
 	/* Woken by a path the probes do not see (netpoll, park abort), or
 	 * parked again by something other than gopark (GC suspension). */
-	if (status != G_STATUS_WAITING || g[o->g_waitreason] != p->reason)
+	if (!go_status_parked(status) || g[o->g_waitreason] != p->reason)
 		return RUNNING;
 	c->goid = goid;
 	c->reason = p->reason;

@@ -5,8 +5,6 @@
 #include <time.h>
 #include "snapshot.h"
 
-#define G_STATUS_WAITING 4
-#define G_STATUS_SCAN 0x1000
 /* Sanity bound on allglen read from the target: 64M goroutines. */
 #define MAX_ALLGLEN (64ULL << 20)
 #define PTR_BATCH 65536
@@ -31,12 +29,12 @@ static int cmp_goid(const void *a, const void *b)
 static void add_if_parked(struct snapshot *s, const struct go_offsets *o,
 			  const uint8_t *g, uint64_t addr)
 {
-	uint32_t status = load(g, o->g_atomicstatus, 4) & ~G_STATUS_SCAN;
+	uint32_t status = load(g, o->g_atomicstatus, 4);
 	uint64_t goid = load(g, o->g_goid, 8);
 
 	if (goid > s->max_goid)
 		s->max_goid = goid;
-	if (status != G_STATUS_WAITING)
+	if (!go_status_parked(status))
 		return;
 	s->gs[s->n++] = (struct snapshot_g){
 		.goid = goid,
