@@ -5,10 +5,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-tools/setup.sh
+# --arm64: the cross toolchain, so that the arm64 build is checked too.
+tools/setup.sh --arm64
 tools/go-toolchains.sh
 # Stripped (-s -w) and PIE builds for the end-to-end tests; arm64 ones are
 # cross-compiled for the binary-analysis tests only.
 FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal stripped pie arm64} tools/build-fixtures.sh
 make -j2 all
+make -j2 ARCH=arm64
 exec tests/run.sh "$@"
