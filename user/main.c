@@ -218,18 +218,25 @@ out:
 /* Sleeps until the next report is due, a signal arrives or the target
  * exits. Returns 1 when it is time to stop. */
 static int wait_tick(const struct target *t, uint64_t deadline_ns,
-		     uint64_t end_ns)
+		     uint64_t end_ns, enum target_state *state)
 {
 	uint64_t now = now_ns(), until = deadline_ns;
 	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+	enum target_state was = *state;
 
 	if (end_ns && end_ns < until)
 		until = end_ns;
-	if (until > now &&
-	    poll(&pfd, 1, (int)((until - now + NSEC_PER_MSEC - 1) /
-				NSEC_PER_MSEC)) == 1)
-		return 1;
-	if (exiting || !target__alive(t))
+	/* Wake at least once a second to notice a stop or an exec. */
+	if (until > now + NSEC_PER_SEC)
+		until = now + NSEC_PER_SEC;
+	if (until > now)
+		poll(&pfd, 1, (int)((until - now + NSEC_PER_MSEC - 1) /
+				    NSEC_PER_MSEC));
+	*state = target__state(t);
+	if (*state != was)
+		fprintf(stderr, "goleaktrace: pid %d %s\n", t->pid,
+			target__state_name(*state));
+	if (exiting || *state == TARGET_EXITED || *state == TARGET_EXECED)
 		return 1;
 	return end_ns && now_ns() >= end_ns;
 }
@@ -246,6 +253,7 @@ int main(int argc, char **argv)
 	struct classifier *cls = NULL;
 	struct cli_opts opts;
 	uint64_t start, next, end = 0;
+	enum target_state state = TARGET_RUNNING;
 	const char *why = NULL;
 	int err;
 
@@ -301,7 +309,7 @@ int main(int argc, char **argv)
 	next = start + opts.interval_ns;
 	if (opts.duration_ns)
 		end = start + opts.duration_ns;
-	while (!wait_tick(&t, next, end)) {
+	while (!wait_tick(&t, next, end, &state)) {
 		if (now_ns() < next)
 			continue;
 		err = report(&rep, probes, bin, &t, &snap, cls, &opts, start,
@@ -312,8 +320,6 @@ int main(int argc, char **argv)
 		}
 		next += opts.interval_ns;
 	}
-	if (!target__alive(&t))
-		fprintf(stderr, "goleaktrace: pid %d exited\n", t.pid);
 	err = report(&rep, probes, bin, &t, &snap, cls, &opts, start, true);
 	if (err)
 		fail("failed to build the final report", "", err);

@@ -99,17 +99,39 @@ void target__close(struct target *t)
 	t->exe_fd = t->pidfd = -1;
 }
 
-int target__alive(const struct target *t)
+enum target_state target__state(const struct target *t)
 {
 	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
-	int kthread;
+	struct stat now, probed;
 	char state, comm[32];
+	int kthread;
 
-	if (poll(&pfd, 1, 0) == 1)
-		return 0;
-	if (read_stat(t->pid, &state, &kthread, comm, sizeof(comm)))
-		return 0;
-	return state != 'Z' && state != 'X';
+	if (poll(&pfd, 1, 0) == 1 ||
+	    read_stat(t->pid, &state, &kthread, comm, sizeof(comm)) ||
+	    state == 'Z' || state == 'X')
+		return TARGET_EXITED;
+	/* After execve the probes sit on a file the process no longer
+	 * runs: /proc/PID/exe names another inode. */
+	if (!stat(t->exe_path, &now) && !fstat(t->exe_fd, &probed) &&
+	    (now.st_ino != probed.st_ino || now.st_dev != probed.st_dev))
+		return TARGET_EXECED;
+	return state == 'T' || state == 't' ? TARGET_STOPPED : TARGET_RUNNING;
+}
+
+const char *target__state_name(enum target_state state)
+{
+	switch (state) {
+	case TARGET_STOPPED:
+		return "is stopped (SIGSTOP or a debugger); no events until it "
+		       "continues, reports go on";
+	case TARGET_EXITED:
+		return "exited";
+	case TARGET_EXECED:
+		return "exec'd another program; the probes are gone with the "
+		       "old one";
+	default:
+		return "is running again";
+	}
 }
 
 int target__read(const struct target *t, uint64_t addr, void *buf,

@@ -21,8 +21,15 @@ struct target {
 int target__open(struct target *t, pid_t pid, const char **errmsg);
 void target__close(struct target *t);
 
-/* 1 while the process lives, 0 once it exited (or is a zombie). */
-int target__alive(const struct target *t);
+enum target_state {
+	TARGET_RUNNING,
+	TARGET_STOPPED,		/* SIGSTOP or a debugger: alive, no events */
+	TARGET_EXITED,		/* gone or a zombie */
+	TARGET_EXECED,		/* runs another executable than we probe */
+};
+
+enum target_state target__state(const struct target *t);
+const char *target__state_name(enum target_state state);
 
 /* Reads len bytes at addr in the target with process_vm_readv. 0, or
  * -EFAULT when any part could not be read. */

@@ -59,8 +59,9 @@ def check_environment(tap):
         tap.ok("kernel thread" in err, "kernel thread: says so", err)
 
 
-def start_traced(tap, version, extra):
-    zoo = Process([fixture(version, "parkzoo"), "-wake", "1h", "-release", "1h"])
+def start_traced(tap, version, extra, zoo_args=()):
+    zoo = Process([fixture(version, "parkzoo"), "-wake", "1h", "-release", "1h"]
+                  + list(zoo_args))
     m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
     pid = int(m.group(1))
     tracer = Process([TOOL, "-p", str(pid), "-t", "500ms", "-i", "1s"] + extra)
@@ -99,6 +100,39 @@ def check_endings(tap, version):
             zoo.stop(signal.SIGKILL)
 
 
+def check_stop_and_exec(tap, version):
+    v = "go" + version
+    # SIGSTOP: the tool stays, says so, and ends normally.
+    zoo, tracer, pid = start_traced(tap, version, ["-d", "5s"])
+    try:
+        time.sleep(1)
+        os.kill(pid, signal.SIGSTOP)
+        m, seen = tracer.wait_line("stderr", r"is stopped", timeout=5)
+        tap.ok(m, "%s: says the target is stopped" % v, "\n".join(seen))
+        time.sleep(1.5)
+        tap.ok(tracer.p.poll() is None, "%s: still running while the target is stopped" % v)
+        os.kill(pid, signal.SIGCONT)
+        out, err = tracer.finish(timeout=20)
+        tap.eq(tracer.p.returncode, 0, "%s: ends with 0 after a stop" % v)
+        tap.ok("running again" in err, "%s: says the target runs again" % v, err)
+        tap.eq(len([r for r in parse_reports(out) if r["final"]]), 1,
+               "%s: final report after a stop" % v)
+    finally:
+        tracer.stop(signal.SIGKILL)
+        zoo.stop(signal.SIGKILL)
+    # exec: the probed executable is gone; end with a final report.
+    zoo, tracer, pid = start_traced(tap, version, [], ["-exec", "2s"])
+    try:
+        out, err = tracer.finish(timeout=20)
+        tap.eq(tracer.p.returncode, 0, "%s: ends with 0 when the target execs" % v)
+        tap.ok("exec'd" in err, "%s: says the target exec'd" % v, err)
+        tap.eq(len([r for r in parse_reports(out) if r["final"]]), 1,
+               "%s: final report after exec" % v)
+    finally:
+        tracer.stop(signal.SIGKILL)
+        zoo.stop(signal.SIGKILL)
+
+
 def main():
     tap = Tap()
     if not os.path.exists(TOOL):
@@ -112,6 +146,7 @@ def main():
     versions = go_versions()
     if tap.ok(versions, "fixtures built"):
         check_endings(tap, versions[-1])
+        check_stop_and_exec(tap, versions[-1])
     tap.done()
 
 
