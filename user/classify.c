@@ -16,6 +16,7 @@
 struct history {
 	uint64_t key;
 	size_t first_count;
+	uint64_t first_elapsed_ns;	/* when first seen, since attach */
 	int reports;
 };
 
@@ -62,7 +63,8 @@ static uint64_t group_key(const struct gt_group *g)
 	return h;
 }
 
-static struct history *remember(struct classifier *c, const struct gt_group *g)
+static struct history *remember(struct classifier *c, const struct gt_group *g,
+				uint64_t elapsed_ns)
 {
 	uint64_t key = group_key(g);
 	struct history *h;
@@ -81,7 +83,8 @@ static struct history *remember(struct classifier *c, const struct gt_group *g)
 		c->cap = cap;
 	}
 	h = &c->hist[c->nhist++];
-	*h = (struct history){ .key = key, .first_count = g->count };
+	*h = (struct history){ .key = key, .first_count = g->count,
+			       .first_elapsed_ns = elapsed_ns };
 	return h;
 }
 
@@ -113,14 +116,25 @@ static void classify_group(struct classifier *c, const struct gtable *gt,
 	int64_t net = (int64_t)g->site.spawned - (int64_t)g->site.exited;
 	double minutes = (double)elapsed_ns / (60.0 * NSEC_PER_SEC);
 	uint64_t spread = g->goids[g->count - 1] - g->goids[0];
-	struct history *h = remember(c, g);
-	bool growing;
+	struct history *h = remember(c, g, elapsed_ns);
+	bool growing, scanned = false;
 
 	g->growth_per_min = minutes > 0 ? net / minutes : 0;
 	/* Watched growing: its site added goroutines since attach that did
 	 * not exit, and the group has only grown since first seen. */
 	growing = h && net >= MIN_GROWTH && g->count >= MIN_GROWTH &&
 		  (h->reports == 0 || g->count > h->first_count);
+	/* Without probes (--no-probes) sites count nothing: the group's own
+	 * growth between scans is the evidence. */
+	if (h && !g->site.spawned && !g->site.exited && h->reports > 0) {
+		minutes = (double)(elapsed_ns - h->first_elapsed_ns) /
+			  (60.0 * NSEC_PER_SEC);
+		net = (int64_t)g->count - (int64_t)h->first_count;
+		if (minutes > 0)
+			g->growth_per_min = net / minutes;
+		growing = net >= MIN_GROWTH;
+		scanned = true;
+	}
 	if (h)
 		h->reports++;
 
@@ -128,6 +142,12 @@ static void classify_group(struct classifier *c, const struct gtable *gt,
 		g->class = GT_CLASS_NEVER_WAKEABLE;
 		snprintf(g->verdict, sizeof(g->verdict),
 			 "never wakeable: %s", reason);
+	} else if (growing && scanned) {
+		g->class = GT_CLASS_LIKELY_LEAKED;
+		snprintf(g->verdict, sizeof(g->verdict),
+			 "likely leaked: growing %+.1f/min between scans "
+			 "(%zu first seen, %zu now)", g->growth_per_min,
+			 h->first_count, g->count);
 	} else if (growing) {
 		g->class = GT_CLASS_LIKELY_LEAKED;
 		snprintf(g->verdict, sizeof(g->verdict),

@@ -36,7 +36,7 @@ static const char doc[] =
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
@@ -48,6 +48,9 @@ static const struct argp_option options[] = {
 	{ "inspect", OPT_INSPECT, "FILE", 0,
 	  "Check whether FILE can be traced (Go version, offsets, probe "
 	  "points) and exit; needs no process and no root", 0 },
+	{ "no-probes", OPT_NO_PROBES, NULL, 0,
+	  "Scan goroutines from memory every interval, no uprobes: zero cost "
+	  "on the target's hot path (see README for what is lost)", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Also show the runtime's own goroutines (GC, finalizers)", 0 },
 	{ "output", 'o', "FILE|DIR/", 0,
@@ -141,6 +144,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_INSPECT:
 		opts->inspect = arg;
+		return 0;
+	case OPT_NO_PROBES:
+		opts->no_probes = true;
 		return 0;
 	case OPT_ALL:
 		opts->show_system = true;

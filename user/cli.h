@@ -17,6 +17,7 @@ struct cli_opts {
 	uint64_t duration_ns;		/* 0 = until Ctrl-C or target exit */
 	uint32_t max_goroutines;	/* hidden: parked map size */
 	bool show_system;		/* --all: runtime goroutines too */
+	bool no_probes;			/* --no-probes: scans only */
 	const char *output;		/* -o: pprof file, or DIR/ */
 	bool json;			/* --json: JSON lines on stdout */
 	int verbose;

@@ -420,8 +420,9 @@ static void consider(struct build *b, uint64_t goid,
 }
 
 /* Snapshot goroutines the probes have not seen park since attach. Their
- * park time is a lower bound: the snapshot time, or earlier when a GC
- * stamped g.waitsince (the runtime's nanotime is CLOCK_MONOTONIC too). */
+ * park time is a lower bound: the first scan that saw them, or earlier
+ * when a GC stamped g.waitsince (the runtime's nanotime is
+ * CLOCK_MONOTONIC too). */
 static int consider_snapshot(struct build *b)
 {
 	const struct gtable_source *src = b->src;
@@ -437,7 +438,7 @@ static int consider_snapshot(struct build *b)
 	for (i = 0; i < snap->n; i++) {
 		const struct snapshot_g *sg = &snap->gs[i];
 		struct glt_parked p = { .g = sg->g, .reason = sg->reason,
-					.park_ns = snap->taken_ns };
+					.park_ns = sg->first_seen_ns };
 
 		if (bsearch(&sg->goid, seen, src->nparked, sizeof(*seen),
 			    cmp_u64))

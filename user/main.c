@@ -92,6 +92,23 @@ static void reporters__print(struct reporters *rep,
 	}
 }
 
+/* Scan-only mode: a fresh snapshot that remembers since when each
+ * goroutine has been seen parked. A failed scan keeps the last one. */
+static void rescan(struct snapshot *snap, const struct gobin *bin,
+		   const struct target *t)
+{
+	struct snapshot next;
+	const char *why;
+
+	if (snapshot__take(&next, bin, t, &why)) {
+		fprintf(stderr, "goleaktrace: warning: %s\n", why);
+		return;
+	}
+	snapshot__carry(&next, snap);
+	snapshot__free(snap);
+	*snap = next;
+}
+
 static void fail(const char *what, const char *why, int err)
 {
 	fprintf(stderr, "goleaktrace: %s: %s", what, why);
@@ -111,16 +128,22 @@ static int report(struct reporters *rep, const struct probes *probes,
 	uint64_t *goids = NULL, *site_pcs = NULL;
 	struct glt_parked *parked = NULL;
 	struct glt_site *sites = NULL;
-	struct glt_counters counters;
+	struct glt_counters counters = {};
 	struct gtable gt = {};
 	struct report_info info;
-	int err;
+	int err = 0;
 
-	err = probes__read_parked(probes, &goids, &parked, &src.nparked);
-	if (!err)
-		err = probes__read_sites(probes, &site_pcs, &sites, &src.nsites);
-	if (err)
-		goto out;
+	/* --no-probes: the scans are all there is. */
+	if (probes) {
+		err = probes__read_parked(probes, &goids, &parked,
+					  &src.nparked);
+		if (!err)
+			err = probes__read_sites(probes, &site_pcs, &sites,
+						 &src.nsites);
+		if (err)
+			goto out;
+		probes__counters(probes, &counters);
+	}
 	src.now_ns = now_ns();
 	src.goids = goids;
 	src.parked = parked;
@@ -132,7 +155,6 @@ static int report(struct reporters *rep, const struct probes *probes,
 					   opts->show_system);
 	if (err)
 		goto out;
-	probes__counters(probes, &counters);
 	info = (struct report_info){
 		.bin = bin, .target = t, .threshold_ns = opts->threshold_ns,
 		.elapsed_ns = src.now_ns - start_ns, .counters = &counters,
@@ -283,17 +305,32 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	popts.max_goroutines = opts.max_goroutines;
-	err = probes__open(&probes, bin, &popts, &why);
-	if (!err)
-		err = probes__attach(probes, bin, &t, &why);
-	if (err) {
-		fail("failed to set up probes", why, err);
-		goto out;
+	if (!opts.no_probes) {
+		err = probes__open(&probes, bin, &popts, &why);
+		if (!err)
+			err = probes__attach(probes, bin, &t, &why);
+		if (err) {
+			fail("failed to set up probes", why, err);
+			goto out;
+		}
 	}
 	/* After the probes are in, so that no park falls in between. */
-	if (snapshot__take(&snap, bin, &t, &why))
+	err = snapshot__take(&snap, bin, &t, &why);
+	if (err && opts.no_probes) {
+		fail("cannot scan goroutines", why, 0);
+		goto out;
+	}
+	if (err)
 		fprintf(stderr, "goleaktrace: warning: %s\n", why);
-	print_attached(probes, bin, &t, opts.verbose);
+	err = 0;
+	if (probes)
+		print_attached(probes, bin, &t, opts.verbose);
+	else
+		fprintf(stderr, "goleaktrace: scanning pid %d (%s, %s) without "
+			"probes: parked times count from the first scan that "
+			"saw a goroutine parked; spawn/exit counts per site "
+			"and wake-ups between scans are not seen\n", t.pid,
+			t.comm, gobin__go_version(bin));
 	fprintf(stderr, "goleaktrace: %zu of %llu goroutines were already "
 		"parked at attach\n", snap.n, (unsigned long long)snap.allglen);
 
@@ -312,6 +349,8 @@ int main(int argc, char **argv)
 	while (!wait_tick(&t, next, end, &state)) {
 		if (now_ns() < next)
 			continue;
+		if (opts.no_probes)
+			rescan(&snap, bin, &t);
 		err = report(&rep, probes, bin, &t, &snap, cls, &opts, start,
 			     false);
 		if (err) {
@@ -320,6 +359,8 @@ int main(int argc, char **argv)
 		}
 		next += opts.interval_ns;
 	}
+	if (opts.no_probes && state != TARGET_EXITED)
+		rescan(&snap, bin, &t);
 	err = report(&rep, probes, bin, &t, &snap, cls, &opts, start, true);
 	if (err)
 		fail("failed to build the final report", "", err);

@@ -96,6 +96,8 @@ int snapshot__take(struct snapshot *s, const struct gobin *bin,
 			add_if_parked(s, o, gbuf, ptrs[j]);
 		}
 	}
+	for (i = 0; i < s->n; i++)
+		s->gs[i].first_seen_ns = s->taken_ns;
 	qsort(s->gs, s->n, sizeof(*s->gs), cmp_goid);
 	err = 0;
 out:
@@ -120,4 +122,17 @@ const struct snapshot_g *snapshot__find(const struct snapshot *s,
 	if (!s->n)
 		return NULL;
 	return bsearch(&key, s->gs, s->n, sizeof(key), cmp_goid);
+}
+
+void snapshot__carry(struct snapshot *now, const struct snapshot *before)
+{
+	const struct snapshot_g *old;
+	size_t i;
+
+	for (i = 0; i < now->n; i++) {
+		old = snapshot__find(before, now->gs[i].goid);
+		if (old && old->g == now->gs[i].g &&
+		    old->reason == now->gs[i].reason)
+			now->gs[i].first_seen_ns = old->first_seen_ns;
+	}
 }

@@ -14,6 +14,7 @@ struct snapshot_g {
 	uint64_t goid;
 	uint64_t g;		/* address of the g struct */
 	uint64_t waitsince;	/* runtime nanotime stamped by a GC, or 0 */
+	uint64_t first_seen_ns;	/* first scan that saw it parked so */
 	uint32_t reason;
 };
 
@@ -30,6 +31,10 @@ struct snapshot {
 int snapshot__take(struct snapshot *s, const struct gobin *bin,
 		   const struct target *t, const char **errmsg);
 void snapshot__free(struct snapshot *s);
+
+/* Scan-only mode: goroutines of now that before already saw parked (same
+ * g, same wait reason) keep their first_seen_ns. */
+void snapshot__carry(struct snapshot *now, const struct snapshot *before);
 
 /* The parked goroutine with this goid, or NULL. */
 const struct snapshot_g *snapshot__find(const struct snapshot *s,
