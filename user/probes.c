@@ -143,8 +143,12 @@ int probes__attach(struct probes *p, const struct gobin *bin,
 			t->exe_path, p->plan.points[i].file_offset, &uopts);
 		if (!*slots[i]) {
 			err = -errno;
-			*errmsg = "failed to attach a uprobe (kernel without "
-				  "uprobes, or not root?)";
+			*errmsg = err == -EACCES || err == -EPERM ?
+				"attaching uprobes needs CAP_SYS_ADMIN on this "
+				"kernel besides CAP_BPF, CAP_PERFMON and "
+				"CAP_SYS_PTRACE: run as root, or use --no-probes" :
+				"failed to attach a uprobe (kernel without "
+				"uprobes?)";
 		}
 	}
 	return err;

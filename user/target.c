@@ -75,7 +75,8 @@ int target__open(struct target *t, pid_t pid, const char **errmsg)
 	if (t->exe_fd < 0) {
 		err = -errno;
 		*errmsg = err == -EACCES || err == -EPERM ?
-			"cannot open the target's executable: run as root" :
+			"cannot open the target's executable: run as root (or "
+			"with CAP_SYS_PTRACE)" :
 			"cannot open the target's executable";
 		return err;
 	}
