@@ -36,7 +36,8 @@ static const char doc[] =
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
+       OPT_BTF };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
@@ -60,6 +61,8 @@ static const struct argp_option options[] = {
 	  "Print JSON lines (one object per group) instead of the text "
 	  "report", 0 },
 	{ "verbose", 'v', NULL, 0, "Show probe details and libbpf's log", 0 },
+	{ "btf", OPT_BTF, "FILE", OPTION_HIDDEN,
+	  "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "max-goroutines", OPT_MAX_GOROUTINES, "N", OPTION_HIDDEN,
 	  "Size of the parked-goroutine map", 0 },
 	{},
@@ -145,6 +148,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_INSPECT:
 		opts->inspect = arg;
 		return 0;
+	case OPT_BTF:
+		opts->btf_path = arg;
+		return 0;
 	case OPT_NO_PROBES:
 		opts->no_probes = true;
 		return 0;
@@ -173,6 +179,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (opts->inspect && opts->pid)
 			argp_error(state, "--inspect FILE and -p PID exclude "
 				   "each other");
+		if (opts->no_probes && opts->btf_path)
+			argp_error(state, "--btf has no use with --no-probes");
 		if (!opts->pid && !opts->inspect)
 			argp_error(state, "-p PID is required");
 		return 0;

@@ -18,6 +18,7 @@ struct cli_opts {
 	uint32_t max_goroutines;	/* hidden: parked map size */
 	bool show_system;		/* --all: runtime goroutines too */
 	bool no_probes;			/* --no-probes: scans only */
+	const char *btf_path;		/* hidden --btf: kernel BTF file */
 	const char *output;		/* -o: pprof file, or DIR/ */
 	bool json;			/* --json: JSON lines on stdout */
 	int verbose;

@@ -36,9 +36,9 @@ static int verbosity;
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
-	if (level == LIBBPF_DEBUG && verbosity < 2)
-		return 0;
-	if (level == LIBBPF_INFO && verbosity < 1)
+	/* Our own one-line message says what failed and what to do;
+	 * libbpf's details are for -v (warnings), -vv (debug). */
+	if (verbosity < 1 || (level == LIBBPF_DEBUG && verbosity < 2))
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -191,8 +191,14 @@ static void print_attached(const struct probes *probes,
 			   const struct gobin *bin, const struct target *t,
 			   int verbose)
 {
-	fprintf(stderr, "goleaktrace: tracing pid %d (%s, %s, offsets from "
-		"%s) with %d probes; Ctrl-C to stop\n", t->pid, t->comm,
+	char ns[48] = "";
+
+	/* In a container the user knows the PID the container shows. */
+	if (t->ns_pid != t->pid)
+		snprintf(ns, sizeof(ns), " (pid %d in its container)",
+			 t->ns_pid);
+	fprintf(stderr, "goleaktrace: tracing pid %d%s (%s, %s, offsets from "
+		"%s) with %d probes; Ctrl-C to stop\n", t->pid, ns, t->comm,
 		gobin__go_version(bin), offsets_source(bin), PROBES_COUNT);
 	if (verbose)
 		print_plan(stderr, probes__get_plan(probes));
@@ -305,6 +311,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	popts.max_goroutines = opts.max_goroutines;
+	popts.btf_path = opts.btf_path;
 	if (!opts.no_probes) {
 		err = probes__open(&probes, bin, &popts, &why);
 		if (!err)

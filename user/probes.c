@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
@@ -18,6 +19,8 @@ struct probes {
 int probes__open(struct probes **out, const struct gobin *bin,
 		 const struct probes_opts *opts, const char **errmsg)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oopts,
+		    .btf_custom_path = opts->btf_path);
 	const struct go_offsets *o = gobin__offsets(bin);
 	struct probes *p;
 	int err;
@@ -26,7 +29,7 @@ int probes__open(struct probes **out, const struct gobin *bin,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->skel = goleaktrace_bpf__open();
+	p->skel = goleaktrace_bpf__open_opts(&oopts);
 	if (!p->skel) {
 		err = -errno;
 		*errmsg = "failed to open the BPF object";
@@ -40,13 +43,17 @@ int probes__open(struct probes **out, const struct gobin *bin,
 	if (opts->max_sites)
 		bpf_map__set_max_entries(p->skel->maps.sites, opts->max_sites);
 	err = goleaktrace_bpf__load(p->skel);
-	if (err) {
+	if (err && access(opts->btf_path ? opts->btf_path :
+			  "/sys/kernel/btf/vmlinux", R_OK)) {
+		*errmsg = "no kernel BTF (/sys/kernel/btf/vmlinux, or --btf): "
+			  "goleaktrace needs a kernel built with "
+			  "CONFIG_DEBUG_INFO_BTF=y (Linux 5.5+)";
+	} else if (err) {
 		*errmsg = err == -EPERM ?
 			"failed to load BPF programs: run as root (or with "
 			"CAP_BPF and CAP_PERFMON)" :
 			"failed to load BPF programs (kernel without BPF or "
 			"BTF? run with -v for libbpf's log)";
-		goto out;
 	}
 out:
 	if (err)

@@ -14,6 +14,8 @@ struct probes;
 struct probes_opts {
 	uint32_t max_goroutines;	/* parked map size, 0 = default */
 	uint32_t max_sites;		/* sites map size, 0 = default */
+	const char *btf_path;		/* kernel BTF, NULL = the running
+					 * kernel's /sys/kernel/btf/vmlinux */
 };
 
 /* On failure *errmsg says what went wrong and, where the environment is

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +49,37 @@ static int read_stat(pid_t pid, char *state, int *kthread, char *comm,
 	return 0;
 }
 
+/* The last NSpid of /proc/PID/status: the PID in the target's own,
+ * innermost namespace. Only shown to the user; every /proc path and
+ * syscall takes the PID as our namespace numbers it. */
+static pid_t read_ns_pid(pid_t pid)
+{
+	char path[64], line[256], *tok, *save = NULL, *end;
+	pid_t ns_pid = pid;
+	long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (tok = strtok_r(line + 6, " \t\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\n", &save)) {
+			errno = 0;
+			v = strtol(tok, &end, 10);
+			if (errno || *end || v <= 0 || v > INT32_MAX)
+				break;
+			ns_pid = v;
+		}
+		break;
+	}
+	fclose(f);
+	return ns_pid;
+}
+
 int target__open(struct target *t, pid_t pid, const char **errmsg)
 {
 	int kthread, err;
@@ -70,6 +102,7 @@ int target__open(struct target *t, pid_t pid, const char **errmsg)
 		*errmsg = "the process has exited (zombie); nothing to trace";
 		return -ESRCH;
 	}
+	t->ns_pid = read_ns_pid(pid);
 	snprintf(t->exe_path, sizeof(t->exe_path), "/proc/%d/exe", pid);
 	t->exe_fd = open(t->exe_path, O_RDONLY | O_CLOEXEC);
 	if (t->exe_fd < 0) {

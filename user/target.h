@@ -9,7 +9,8 @@
 #include <sys/types.h>
 
 struct target {
-	pid_t pid;
+	pid_t pid;		/* in our PID namespace: all /proc use */
+	pid_t ns_pid;		/* innermost NSpid: what its container sees */
 	int exe_fd;		/* /proc/PID/exe, valid across mount ns */
 	int pidfd;		/* readable when the process exits */
 	char exe_path[64];	/* "/proc/PID/exe", what uprobes attach to */

@@ -72,13 +72,13 @@ def truncate_pclntab(f, secs):
     f.write(b"\0" * (size - 64))
 
 
-def check_process(tap, argv, what, want_rc, words, start=None):
+def check_process(tap, argv, what, want_rc, words, extra=()):
     """Starts argv, points goleaktrace at it, checks the one-line refusal."""
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        rc, out, err = run(["-p", str(p.pid), "-d", "1s"])
+        rc, out, err = run(["-p", str(p.pid), "-d", "1s"] + list(extra))
         one_line(tap, what, rc, err, want_rc, words)
     finally:
         p.kill()
@@ -102,6 +102,12 @@ def main():
     rc, out, err = run(["-p", str(z.pid)])
     one_line(tap, "zombie", rc, err, 1, ["exited", "zombie"])
     z.wait()
+
+    # A kernel without BTF, simulated by pointing at a missing file.
+    v = go_versions()[-1]
+    check_process(tap, [fixture(v, "parkzoo"), "-wake", "1h"], "kernel without BTF",
+                  1, ["no kernel BTF", "CONFIG_DEBUG_INFO_BTF"],
+                  extra=["--btf", "/nonexistent/vmlinux"])
 
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "loop.sh")

@@ -22,7 +22,9 @@ def check_usage(tap):
                        (["-p", "1", "-t", "10x"], "Invalid threshold: 10x"),
                        (["-p", "1", "-i", "0s"], "Invalid interval: 0s"),
                        (["-p", "1", "-d", "-5s"], "Invalid duration: -5s"),
-                       (["-p", "1", "extra"], "Unexpected argument: extra")]:
+                       (["-p", "1", "extra"], "Unexpected argument: extra"),
+                       (["-p", "1", "--inspect", "/bin/true"], "exclude each other"),
+                       (["-p", "1", "--no-probes", "--btf", "/x"], "no use with --no-probes")]:
         rc, out, err = run(argv)
         what = "usage: goleaktrace %s" % " ".join(argv)
         tap.eq(rc, 2, what + " exits 2")
