@@ -367,3 +367,24 @@ def check_dump(tap, what, path, zoo, report, bias):
     tap.ok(n > 0 and not bad, "%s: frames of %d reported goroutines equal "
            "the runtime's traceback" % (what, n), "\n".join(bad[:5]))
     return err
+
+
+def per_version(run, flavours=None):
+    """The main() of a test run once per Go version (and fixture flavour):
+    TAP, the root check, and a failure when nothing is built to test."""
+    tap = Tap()
+    versions = go_versions()
+    if not is_root():
+        tap.skip("end-to-end tests need root")
+    elif not os.path.exists(TOOL):
+        tap.ok(False, "goleaktrace is built")
+    elif not versions:
+        tap.ok(False, "Go fixtures are built (tools/build-fixtures.sh)")
+    else:
+        for version in versions:
+            for flavour in flavours if flavours is not None else [None]:
+                if flavour is None:
+                    run(tap, version)
+                else:
+                    run(tap, version, flavour)
+    tap.done()

@@ -6,8 +6,8 @@ never_wakeable, and short-lived request goroutines are not leaks."""
 import signal
 import time
 
-from glt import (Process, Tap, TOOL, find_group, fixture, go_versions,
-                 is_root, markers, parse_reports, top_user_frame)
+from glt import (TOOL, Process, find_group, fixture, markers, parse_reports,
+                 per_version, top_user_frame)
 
 RATE = 5  # leaks per second per leak, passed to the fixture
 
@@ -72,13 +72,7 @@ def run_version(tap, version):
 
 
 def main():
-    tap = Tap()
-    if not is_root():
-        tap.skip("end-to-end tests need root")
-        tap.done()
-    for version in go_versions():
-        run_version(tap, version)
-    tap.done()
+    per_version(run_version)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,10 @@ leaving the report, and every reported goroutine's frames equal to the
 runtime's own SIGQUIT traceback of it."""
 import os
 import signal
-import subprocess
-import time
 
-from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, counters,
-                 find_group, fixture, go_versions, is_root, label, load_bias,
-                 markers, parse_reports, top_user_frame)
+from glt import (FLAVOURS, TOOL, Process, check_dump, counters, find_group,
+                 fixture, label, load_bias, markers, parse_reports,
+                 per_version, top_user_frame)
 
 # (function, marker, count, frames that must follow runtime.gopark)
 GROUPS = [
@@ -128,18 +126,7 @@ def run_version(tap, version, flavour=""):
 
 
 def main():
-    tap = Tap()
-    versions = go_versions()
-    if not is_root():
-        tap.skip("end-to-end tests need root")
-    elif not os.path.exists(TOOL):
-        tap.ok(False, "goleaktrace is built")
-    elif not versions:
-        tap.ok(False, "Go fixtures are built (tools/build-fixtures.sh)")
-    for version in versions if is_root() else []:
-        for flavour in FLAVOURS:
-            run_version(tap, version, flavour)
-    tap.done()
+    per_version(run_version, FLAVOURS)
 
 
 if __name__ == "__main__":

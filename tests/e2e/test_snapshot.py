@@ -8,9 +8,9 @@ import os
 import signal
 import time
 
-from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, find_group,
-                 fixture, go_versions, is_root, label, load_bias, markers,
-                 parse_reports, top_user_frame)
+from glt import (FLAVOURS, TOOL, Process, check_dump, find_group, fixture,
+                 label, load_bias, markers, parse_reports, per_version,
+                 top_user_frame)
 from test_core import GROUPS, wait_reason
 
 
@@ -79,14 +79,7 @@ def run_version(tap, version, flavour=""):
 
 
 def main():
-    tap = Tap()
-    if not is_root():
-        tap.skip("end-to-end tests need root")
-        tap.done()
-    for version in go_versions():
-        for flavour in FLAVOURS:
-            run_version(tap, version, flavour)
-    tap.done()
+    per_version(run_version, FLAVOURS)
 
 
 if __name__ == "__main__":
