@@ -310,6 +310,10 @@ int main(int argc, char **argv)
 		if (err)
 			goto out;
 	}
+	/* Before "tracing pid" is printed: a Ctrl-C right after it must still
+	 * get the final report. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	popts.max_goroutines = opts.max_goroutines;
 	popts.btf_path = opts.btf_path;
 	if (!opts.no_probes) {
@@ -344,8 +348,6 @@ int main(int argc, char **argv)
 	err = classifier__new(&cls, bin, t.load_bias);
 	if (err)
 		goto out;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	report_term__init(&rep.term, stdout);
 	report_json__init(&rep.json, stdout);
 	rep.json_on = opts.json;
