@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Uprobes on the Go runtime's goroutine state changes. The hot path only
- * records (goid -> park time, g, lock, reason) and counts spawns/exits per
- * creation site; stacks are walked later from user space. */
+ * records ((tgid, goid) -> park time, g, lock, reason) and counts spawns
+ * and exits per creation site; stacks are walked later from user space.
+ * One object serves every traced binary: each event finds its binary's
+ * offsets by the inode of the executable it runs. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "goleaktrace.h"
 #include "goabi.h"
 
@@ -14,15 +17,22 @@ struct glt_counters counters = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GLT_MAX_BINARIES);
+	__type(key, struct glt_binary_key);
+	__type(value, struct glt_offsets);
+} binaries SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GLT_MAX_PARKED);
-	__type(key, __u64);
+	__type(key, struct glt_gkey);
 	__type(value, struct glt_parked);
 } parked SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GLT_MAX_SITES);
-	__type(key, __u64);
+	__type(key, struct glt_skey);
 	__type(value, struct glt_site);
 } sites SEC(".maps");
 
@@ -35,17 +45,67 @@ static __always_inline int read_u64(__u64 addr, __u64 *val)
 	return 0;
 }
 
-/* Adds to a site's spawned or exited count; creates the entry on first use. */
-/* Adds to a site's spawned or exited count; creates the entry on first use. */
-static __always_inline void site_add(__u64 pc, bool spawned)
+/* PID namespaces nest this deep at most (MAX_PID_NS_LEVEL is 32; real
+ * containers use two or three). */
+#define GLT_MAX_PIDNS_LEVEL 8
+
+/* The calling process's tgid as goleaktrace's PID namespace numbers it:
+ * the entry of the process's struct pid at the level of our namespace. */
+static __always_inline __u32 current_tgid(void)
 {
+	struct task_struct *task;
+	struct upid *numbers;
+	unsigned int level, ino;
+	struct pid *pid;
+	struct upid up;
+	int i;
+
+	if (!cfg.in_pidns)
+		return bpf_get_current_pid_tgid() >> 32;
+	task = bpf_get_current_task_btf();
+	pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	level = BPF_CORE_READ(pid, level);
+	numbers = pid->numbers;
+	for (i = 0; i < GLT_MAX_PIDNS_LEVEL; i++) {
+		if (i > level)
+			break;
+		if (bpf_probe_read_kernel(&up, sizeof(up), &numbers[i]))
+			break;
+		ino = BPF_CORE_READ(up.ns, ns.inum);
+		if (ino == cfg.pidns_ino)
+			return up.nr;
+	}
+	return 0;
+}
+
+/* Offsets of the binary the current task runs, or NULL (counted). */
+static __always_inline const struct glt_offsets *current_offsets(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct glt_binary_key key = {};
+	const struct glt_offsets *o;
+	struct inode *inode;
+
+	inode = task->mm->exe_file->f_inode;
+	key.ino = inode->i_ino;
+	key.dev = inode->i_sb->s_dev;
+	o = bpf_map_lookup_elem(&binaries, &key);
+	if (!o)
+		__sync_fetch_and_add(&counters.unknown_binary, 1);
+	return o;
+}
+
+/* Adds to a site's spawned or exited count; creates the entry on first use. */
+static __always_inline void site_add(__u32 tgid, __u64 pc, bool spawned)
+{
+	struct glt_skey key = { .tgid = tgid, .pc = pc };
 	struct glt_site *site, zero = {};
 
-	site = bpf_map_lookup_elem(&sites, &pc);
+	site = bpf_map_lookup_elem(&sites, &key);
 	if (!site) {
 		/* Fails when full, or when another CPU just created it. */
-		bpf_map_update_elem(&sites, &pc, &zero, BPF_NOEXIST);
-		site = bpf_map_lookup_elem(&sites, &pc);
+		bpf_map_update_elem(&sites, &key, &zero, BPF_NOEXIST);
+		site = bpf_map_lookup_elem(&sites, &key);
 		if (!site) {
 			__sync_fetch_and_add(&counters.sites_map_full, 1);
 			return;
@@ -63,17 +123,22 @@ static __always_inline void site_add(__u64 pc, bool spawned)
 SEC("uprobe")
 int on_gopark(struct pt_regs *ctx)
 {
+	const struct glt_offsets *o;
 	struct glt_parked p = {};
-	__u64 goid;
+	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.parks, 1);
-	p.g = GO_G(ctx);
-	if (read_u64(p.g + cfg.g_goid, &goid))
+	o = current_offsets();
+	if (!o)
 		return 0;
+	p.g = GO_G(ctx);
+	if (read_u64(p.g + o->g_goid, &key.goid))
+		return 0;
+	key.tgid = current_tgid();
 	p.park_ns = bpf_ktime_get_ns();
 	p.lock = GO_ARG2(ctx);
 	p.reason = GO_ARG3(ctx) & 0xff;
-	if (bpf_map_update_elem(&parked, &goid, &p, BPF_ANY))
+	if (bpf_map_update_elem(&parked, &key, &p, BPF_ANY))
 		__sync_fetch_and_add(&counters.parked_map_full, 1);
 	return 0;
 }
@@ -82,12 +147,17 @@ int on_gopark(struct pt_regs *ctx)
 SEC("uprobe")
 int on_ready(struct pt_regs *ctx)
 {
-	__u64 goid;
+	const struct glt_offsets *o;
+	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.readies, 1);
-	if (read_u64(GO_ARG1(ctx) + cfg.g_goid, &goid))
+	o = current_offsets();
+	if (!o)
 		return 0;
-	if (bpf_map_delete_elem(&parked, &goid))
+	if (read_u64(GO_ARG1(ctx) + o->g_goid, &key.goid))
+		return 0;
+	key.tgid = current_tgid();
+	if (bpf_map_delete_elem(&parked, &key))
 		__sync_fetch_and_add(&counters.ready_unknown, 1);
 	return 0;
 }
@@ -98,7 +168,7 @@ SEC("uprobe")
 int on_newproc1(struct pt_regs *ctx)
 {
 	__sync_fetch_and_add(&counters.spawns, 1);
-	site_add(GO_ARG3(ctx), true);
+	site_add(current_tgid(), GO_ARG3(ctx), true);
 	return 0;
 }
 
@@ -107,15 +177,21 @@ int on_newproc1(struct pt_regs *ctx)
 SEC("uprobe")
 int on_gexit(struct pt_regs *ctx)
 {
-	__u64 gp = GO_ARG1(ctx), goid, gopc;
+	__u64 gp = GO_ARG1(ctx), gopc;
+	const struct glt_offsets *o;
+	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.exits, 1);
-	if (read_u64(gp + cfg.g_goid, &goid))
+	o = current_offsets();
+	if (!o)
 		return 0;
-	bpf_map_delete_elem(&parked, &goid);
-	if (read_u64(gp + cfg.g_gopc, &gopc))
+	if (read_u64(gp + o->g_goid, &key.goid))
 		return 0;
-	site_add(gopc, false);
+	key.tgid = current_tgid();
+	bpf_map_delete_elem(&parked, &key);
+	if (read_u64(gp + o->g_gopc, &gopc))
+		return 0;
+	site_add(key.tgid, gopc, false);
 	return 0;
 }
 

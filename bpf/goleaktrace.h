@@ -10,8 +10,23 @@
 /* Default map sizes; user space may resize them before load. */
 #define GLT_MAX_PARKED 1048576
 #define GLT_MAX_SITES 16384
+#define GLT_MAX_BINARIES 1024
 
-/* Value of the `parked` map, keyed by goid: the last gopark seen for it.
+/* Goroutine ids and creation pcs are per process: keys carry the tgid,
+ * as the PID namespace of goleaktrace numbers it. */
+struct glt_gkey {
+	__u32 tgid;
+	__u32 pad;
+	__u64 goid;
+};
+
+struct glt_skey {
+	__u32 tgid;
+	__u32 pad;
+	__u64 pc;
+};
+
+/* Value of the `parked` map: the last gopark seen for a goroutine.
  * The park stack is not taken here: user space walks g.sched later, only
  * for goroutines that stay parked past the threshold. */
 struct glt_parked {
@@ -38,12 +53,30 @@ struct glt_counters {
 	__u64 sites_map_full;	/* a spawn/exit could not be counted */
 	__u64 read_failed;	/* bpf_probe_read_user of the g failed */
 	__u64 ready_unknown;	/* ready for a goid we never saw park */
+	__u64 unknown_binary;	/* event in a binary without offsets */
 };
 
-/* Offsets handed to the programs as read-only config, never guessed. */
-struct glt_config {
+/* Key of the `binaries` map: the executable's inode, as the kernel
+ * numbers its device (MKDEV: major << 20 | minor). */
+struct glt_binary_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+/* Per-binary struct offsets, never guessed: from the binary's DWARF or
+ * the per-version table. One BPF object serves many Go versions. */
+struct glt_offsets {
 	__u32 g_goid;
 	__u32 g_gopc;
+};
+
+/* Read-only config. When goleaktrace runs in a PID namespace of its own,
+ * tgids are translated into it (found by its inode number), so that they
+ * match the PIDs it sees. */
+struct glt_config {
+	__u32 in_pidns;
+	__u32 pidns_ino;
 };
 
 #endif

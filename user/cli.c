@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 
 const char *argp_program_version = "goleaktrace 0.1";
@@ -22,6 +23,7 @@ static const char doc[] =
 "\n"
 "USAGE: goleaktrace -p PID [-t DUR] [-i DUR] [-d DUR]\n"
 "                   [-o FILE.pb.gz|DIR/] [--json] [-v]\n"
+"       goleaktrace --all [-t DUR] [-i DUR] [-d DUR] [-o DIR/] [--json]\n"
 "\n"
 "EXAMPLES:\n"
 "    sudo goleaktrace -p 1234            # live report, parked >= 10s\n"
@@ -30,6 +32,7 @@ static const char doc[] =
 "    sudo goleaktrace -p 1234 -d 60s -o leaks.pb.gz     # for go tool pprof\n"
 "    sudo goleaktrace -p 1234 -i 1m -o profiles/  # one profile a minute\n"
 "    sudo goleaktrace -p 1234 --json | jq 'select(.class==\"likely_leaked\")'\n"
+"    sudo goleaktrace --all -d 1m        # every Go process on the node\n"
 "    goleaktrace --inspect ./server      # can this binary be traced?\n"
 "\n"
 "Durations: 500ms, 10s, 5m, 1h (a bare number means seconds).\n"
@@ -53,7 +56,9 @@ static const struct argp_option options[] = {
 	  "Scan goroutines from memory every interval, no uprobes: zero cost "
 	  "on the target's hot path (see README for what is lost)", 0 },
 	{ "all", OPT_ALL, NULL, 0,
-	  "Also show the runtime's own goroutines (GC, finalizers)", 0 },
+	  "Without -p: watch every Go process on the node, new ones too. "
+	  "With -p: also show the runtime's own goroutines (GC, "
+	  "finalizers)", 0 },
 	{ "output", 'o', "FILE|DIR/", 0,
 	  "Also write each report as a gzipped pprof profile: to FILE "
 	  "(replaced each time), or to a new timestamped file in DIR/", 0 },
@@ -155,7 +160,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		opts->no_probes = true;
 		return 0;
 	case OPT_ALL:
-		opts->show_system = true;
+		opts->all = true;
 		return 0;
 	case 'o':
 		if (!*arg)
@@ -181,8 +186,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "each other");
 		if (opts->no_probes && opts->btf_path)
 			argp_error(state, "--btf has no use with --no-probes");
-		if (!opts->pid && !opts->inspect)
-			argp_error(state, "-p PID is required");
+		/* --all names what -p leaves open: every process, else
+		 * every goroutine of the one process. */
+		opts->all_processes = opts->all && !opts->pid;
+		opts->show_system = opts->all && opts->pid;
+		if (opts->all_processes && opts->inspect)
+			argp_error(state, "--inspect FILE and --all exclude "
+				   "each other");
+		if (opts->all_processes && opts->output &&
+		    !cli__is_dir_path(opts->output))
+			argp_error(state, "--all writes a profile per process: "
+				   "give -o a directory (DIR/)");
+		if (!opts->pid && !opts->inspect && !opts->all_processes)
+			argp_error(state, "-p PID (or --all) is required");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -193,6 +209,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	if (*dur == 0 && key != 't')
 		argp_error(state, "Invalid %s: %s (must be > 0)", what, arg);
 	return 0;
+}
+
+bool cli__is_dir_path(const char *path)
+{
+	size_t len = strlen(path);
+	struct stat st;
+
+	return (len && path[len - 1] == '/') ||
+	       (!stat(path, &st) && S_ISDIR(st.st_mode));
 }
 
 int cli__parse(int argc, char **argv, struct cli_opts *opts)

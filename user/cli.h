@@ -16,7 +16,9 @@ struct cli_opts {
 	uint64_t interval_ns;
 	uint64_t duration_ns;		/* 0 = until Ctrl-C or target exit */
 	uint32_t max_goroutines;	/* hidden: parked map size */
-	bool show_system;		/* --all: runtime goroutines too */
+	bool all;			/* --all, read as one of: */
+	bool all_processes;		/* without -p: every Go process */
+	bool show_system;		/* with -p: runtime goroutines too */
 	bool no_probes;			/* --no-probes: scans only */
 	const char *btf_path;		/* hidden --btf: kernel BTF file */
 	const char *output;		/* -o: pprof file, or DIR/ */
@@ -28,6 +30,9 @@ struct cli_opts {
 /* Parses argv; on a usage error prints one line plus the usage hint and
  * exits with status 2 (argp's convention, set to ours). */
 int cli__parse(int argc, char **argv, struct cli_opts *opts);
+
+/* -o names a directory: ends in '/' or is one. */
+bool cli__is_dir_path(const char *path);
 
 /* "500ms", "10s", "5m", "1h", or a plain number of seconds. */
 int cli__parse_duration(const char *s, uint64_t *ns);

@@ -20,6 +20,7 @@
 #include "report_json.h"
 #include "report_pprof.h"
 #include "report_term.h"
+#include "session.h"
 #include "snapshot.h"
 #include "target.h"
 
@@ -65,13 +66,13 @@ struct reporters {
 	struct report_term term;	/* for humans, without --json */
 	struct report_json json;	/* --json, on stdout instead */
 	bool json_on;
-	struct report_pprof *pprof;	/* -o, else NULL */
 	int write_err;			/* a write failed: exit status 1 */
 };
 
 /* Hands one report to every enabled reporter. A failed write is shown
  * and remembered, but does not end the trace: the next report retries. */
 static void reporters__print(struct reporters *rep,
+			     struct report_pprof *pprof,
 			     const struct report_info *info,
 			     const struct gtable *gt)
 {
@@ -85,28 +86,11 @@ static void reporters__print(struct reporters *rep,
 			strerror(EIO));
 		rep->write_err = -EIO;
 	}
-	if (rep->pprof) {
-		err = report_pprof__write(rep->pprof, info, gt, stamp);
+	if (pprof) {
+		err = report_pprof__write(pprof, info, gt, stamp);
 		if (err)
 			rep->write_err = err;
 	}
-}
-
-/* Scan-only mode: a fresh snapshot that remembers since when each
- * goroutine has been seen parked. A failed scan keeps the last one. */
-static void rescan(struct snapshot *snap, const struct gobin *bin,
-		   const struct target *t)
-{
-	struct snapshot next;
-	const char *why;
-
-	if (snapshot__take(&next, bin, t, &why)) {
-		fprintf(stderr, "goleaktrace: warning: %s\n", why);
-		return;
-	}
-	snapshot__carry(&next, snap);
-	snapshot__free(snap);
-	*snap = next;
 }
 
 static void fail(const char *what, const char *why, int err)
@@ -117,56 +101,123 @@ static void fail(const char *what, const char *why, int err)
 	fputc('\n', stderr);
 }
 
-/* Reads the maps, checks candidates in the target, prints one report. */
-static int report(struct reporters *rep, const struct probes *probes,
-		  const struct gobin *bin, const struct target *t,
-		  const struct snapshot *snap, struct classifier *cls,
-		  const struct cli_opts *opts, uint64_t start_ns, bool final)
+/* What the probes' maps held at one report, for every process. */
+struct map_copy {
+	struct glt_gkey *gkeys;
+	struct glt_parked *parked;
+	size_t nparked;
+	struct glt_skey *skeys;
+	struct glt_site *sites;
+	size_t nsites;
+	struct glt_counters counters;
+};
+
+static int map_copy__read(struct map_copy *m, const struct probes *probes)
 {
-	struct gtable_source src = { .bin = bin, .target = t, .snap = snap,
+	int err;
+
+	err = probes__read_parked(probes, &m->gkeys, &m->parked, &m->nparked);
+	if (!err)
+		err = probes__read_sites(probes, &m->skeys, &m->sites,
+					 &m->nsites);
+	if (!err)
+		err = probes__counters(probes, &m->counters);
+	return err;
+}
+
+static void map_copy__free(struct map_copy *m)
+{
+	free(m->gkeys);
+	free(m->parked);
+	free(m->skeys);
+	free(m->sites);
+	*m = (struct map_copy){};
+}
+
+/* One process's share of the maps, in the shape gtable__build takes. */
+struct process_maps {
+	uint64_t *goids;
+	struct glt_parked *parked;
+	uint64_t *site_pcs;
+	struct glt_site *sites;
+};
+
+static int process_maps__split(struct process_maps *pm, struct gtable_source *src,
+			       const struct map_copy *m, pid_t pid)
+{
+	size_t i;
+
+	pm->goids = calloc(m->nparked + 1, sizeof(*pm->goids));
+	pm->parked = calloc(m->nparked + 1, sizeof(*pm->parked));
+	pm->site_pcs = calloc(m->nsites + 1, sizeof(*pm->site_pcs));
+	pm->sites = calloc(m->nsites + 1, sizeof(*pm->sites));
+	if (!pm->goids || !pm->parked || !pm->site_pcs || !pm->sites)
+		return -ENOMEM;
+	for (i = 0; i < m->nparked; i++) {
+		if (m->gkeys[i].tgid != (uint32_t)pid)
+			continue;
+		pm->goids[src->nparked] = m->gkeys[i].goid;
+		pm->parked[src->nparked++] = m->parked[i];
+	}
+	for (i = 0; i < m->nsites; i++) {
+		if (m->skeys[i].tgid != (uint32_t)pid)
+			continue;
+		pm->site_pcs[src->nsites] = m->skeys[i].pc;
+		pm->sites[src->nsites++] = m->sites[i];
+	}
+	src->goids = pm->goids;
+	src->parked = pm->parked;
+	src->site_pcs = pm->site_pcs;
+	src->sites = pm->sites;
+	return 0;
+}
+
+static void process_maps__free(struct process_maps *pm)
+{
+	free(pm->goids);
+	free(pm->parked);
+	free(pm->site_pcs);
+	free(pm->sites);
+}
+
+/* Checks one process's candidates in its memory, prints one report.
+ * maps is NULL with --no-probes: the scans are all there is. */
+static int report(struct reporters *rep, const struct map_copy *maps,
+		  struct session *s, const struct cli_opts *opts, bool final)
+{
+	struct gtable_source src = { .bin = s->bin, .target = &s->t,
+				     .snap = &s->snap,
 				     .threshold_ns = opts->threshold_ns };
-	uint64_t *goids = NULL, *site_pcs = NULL;
-	struct glt_parked *parked = NULL;
-	struct glt_site *sites = NULL;
-	struct glt_counters counters = {};
+	struct glt_counters none = {};
+	struct process_maps pm = {};
 	struct gtable gt = {};
 	struct report_info info;
 	int err = 0;
 
-	/* --no-probes: the scans are all there is. */
-	if (probes) {
-		err = probes__read_parked(probes, &goids, &parked,
-					  &src.nparked);
-		if (!err)
-			err = probes__read_sites(probes, &site_pcs, &sites,
-						 &src.nsites);
-		if (err)
-			goto out;
-		probes__counters(probes, &counters);
-	}
+	if (maps)
+		err = process_maps__split(&pm, &src, maps, s->t.pid);
+	if (err)
+		goto out;
 	src.now_ns = now_ns();
-	src.goids = goids;
-	src.parked = parked;
-	src.site_pcs = site_pcs;
-	src.sites = sites;
 	err = gtable__build(&gt, &src);
 	if (!err)
-		err = classifier__classify(cls, &gt, src.now_ns - start_ns,
+		err = classifier__classify(s->cls, &gt, src.now_ns - s->start_ns,
 					   opts->show_system);
 	if (err)
 		goto out;
 	info = (struct report_info){
-		.bin = bin, .target = t, .threshold_ns = opts->threshold_ns,
-		.elapsed_ns = src.now_ns - start_ns, .counters = &counters,
+		.bin = s->bin, .target = &s->t,
+		.threshold_ns = opts->threshold_ns,
+		.elapsed_ns = src.now_ns - s->start_ns,
+		.counters = maps ? &maps->counters : &none,
 		.final = final,
+		.pod_namespace = s->pod_namespace, .pod_name = s->pod_name,
+		.pod_container = s->pod_container,
 	};
-	reporters__print(rep, &info, &gt);
+	reporters__print(rep, s->pprof, &info, &gt);
 out:
 	gtable__clear(&gt);
-	free(goids);
-	free(parked);
-	free(site_pcs);
-	free(sites);
+	process_maps__free(&pm);
 	return err;
 }
 
@@ -188,20 +239,30 @@ static const char *offsets_source(const struct gobin *bin)
 }
 
 static void print_attached(const struct probes *probes,
-			   const struct gobin *bin, const struct target *t,
-			   int verbose)
+			   const struct session *s, int verbose)
 {
+	const struct probes_plan *plan;
 	char ns[48] = "";
 
 	/* In a container the user knows the PID the container shows. */
-	if (t->ns_pid != t->pid)
+	if (s->t.ns_pid != s->t.pid)
 		snprintf(ns, sizeof(ns), " (pid %d in its container)",
-			 t->ns_pid);
+			 s->t.ns_pid);
+	if (!probes) {
+		fprintf(stderr, "goleaktrace: scanning pid %d%s (%s, %s) "
+			"without probes: parked times count from the first "
+			"scan that saw a goroutine parked; spawn/exit counts "
+			"per site and wake-ups between scans are not seen\n",
+			s->t.pid, ns, s->t.comm, gobin__go_version(s->bin));
+		return;
+	}
 	fprintf(stderr, "goleaktrace: tracing pid %d%s (%s, %s, offsets from "
-		"%s) with %d probes; Ctrl-C to stop\n", t->pid, ns, t->comm,
-		gobin__go_version(bin), offsets_source(bin), PROBES_COUNT);
-	if (verbose)
-		print_plan(stderr, probes__get_plan(probes));
+		"%s) with %d probes; Ctrl-C to stop\n", s->t.pid, ns,
+		s->t.comm, gobin__go_version(s->bin), offsets_source(s->bin),
+		PROBES_COUNT);
+	plan = probes__binary_plan(probes, &s->t);
+	if (verbose && plan)
+		print_plan(stderr, plan);
 }
 
 /* --inspect FILE: what goleaktrace would do with this executable, without
@@ -243,15 +304,113 @@ out:
 	return err ? 1 : 0;
 }
 
+/* The whole trace: the probes shared by every traced process, the
+ * processes, and where their reports go. */
+struct trace {
+	const struct cli_opts *opts;
+	struct probes *probes;		/* NULL with --no-probes */
+	struct session_set set;		/* -p: exactly one */
+	struct reporters rep;
+};
+
+/* Hooks a freshly opened process and takes its attach-time snapshot.
+ * A failed snapshot is only a warning, unless it is all there is. */
+static int trace__start_session(struct trace *tr, struct session *s)
+{
+	const struct cli_opts *opts = tr->opts;
+	const char *why = NULL;
+	int err;
+
+	/* Before attaching: a bad -o path costs the target nothing. */
+	if (opts->output) {
+		err = report_pprof__open(&s->pprof, opts->output, &s->t);
+		if (err)
+			return err;
+	}
+	if (tr->probes) {
+		err = probes__add_binary(tr->probes, s->bin, &s->t,
+					 opts->all_processes, &why);
+		if (err) {
+			fail("failed to set up probes", why, err);
+			return err;
+		}
+	}
+	/* After the probes are in, so that no park falls in between. */
+	err = session__start(s, now_ns(), &why);
+	if (err && !tr->probes) {
+		fprintf(stderr, "goleaktrace: cannot scan goroutines of pid "
+			"%d: %s\n", s->t.pid, why);
+		return err;
+	}
+	if (err)
+		fprintf(stderr, "goleaktrace: warning: %s\n", why);
+	print_attached(tr->probes, s, opts->verbose);
+	fprintf(stderr, "goleaktrace: %zu of %llu goroutines were already "
+		"parked at attach\n", s->snap.n,
+		(unsigned long long)s->snap.allglen);
+	return 0;
+}
+
+/* --all: new Go processes join; each failure only loses that process. */
+static int trace__discover(struct trace *tr)
+{
+	size_t i, first;
+	int err;
+
+	err = session_set__scan(&tr->set, &first);
+	if (err)
+		return err;
+	for (i = first; i < tr->set.n;) {
+		err = trace__start_session(tr, tr->set.v[i]);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			session_set__remove(&tr->set, i);
+		else
+			i++;
+	}
+	return 0;
+}
+
+/* Notices processes that stopped, exec'd or exited. With -p the trace
+ * ends with its target; with --all a gone process leaves the set. */
+static bool trace__check_targets(struct trace *tr)
+{
+	struct session *s;
+	enum target_state was;
+	size_t i;
+
+	for (i = 0; i < tr->set.n;) {
+		s = tr->set.v[i];
+		was = s->state;
+		s->state = target__state(&s->t);
+		if (s->state != was)
+			fprintf(stderr, "goleaktrace: pid %d %s\n", s->t.pid,
+				target__state_name(s->state));
+		if (tr->opts->all_processes &&
+		    (s->state == TARGET_EXITED || s->state == TARGET_EXECED)) {
+			if (tr->probes)
+				probes__forget_process(tr->probes, s->t.pid);
+			session_set__remove(&tr->set, i);
+			continue;
+		}
+		if (s->state == TARGET_EXITED || s->state == TARGET_EXECED)
+			return true;
+		i++;
+	}
+	return false;
+}
+
 /* Sleeps until the next report is due, a signal arrives or the target
  * exits. Returns 1 when it is time to stop. */
-static int wait_tick(const struct target *t, uint64_t deadline_ns,
-		     uint64_t end_ns, enum target_state *state)
+static int wait_tick(struct trace *tr, uint64_t deadline_ns, uint64_t end_ns)
 {
 	uint64_t now = now_ns(), until = deadline_ns;
-	struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
-	enum target_state was = *state;
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 
+	/* -p: wake as soon as the one target exits. */
+	if (!tr->opts->all_processes && tr->set.n)
+		pfd.fd = tr->set.v[0]->t.pidfd;
 	if (end_ns && end_ns < until)
 		until = end_ns;
 	/* Wake at least once a second to notice a stop or an exec. */
@@ -260,28 +419,78 @@ static int wait_tick(const struct target *t, uint64_t deadline_ns,
 	if (until > now)
 		poll(&pfd, 1, (int)((until - now + NSEC_PER_MSEC - 1) /
 				    NSEC_PER_MSEC));
-	*state = target__state(t);
-	if (*state != was)
-		fprintf(stderr, "goleaktrace: pid %d %s\n", t->pid,
-			target__state_name(*state));
-	if (exiting || *state == TARGET_EXITED || *state == TARGET_EXECED)
+	if (trace__check_targets(tr) || exiting)
 		return 1;
 	return end_ns && now_ns() >= end_ns;
+}
+
+/* One report for every traced process. */
+static int trace__report(struct trace *tr, bool final)
+{
+	struct map_copy maps = {};
+	struct session *s;
+	size_t i;
+	int err = 0;
+
+	if (tr->probes)
+		err = map_copy__read(&maps, tr->probes);
+	report_term__begin(&tr->rep.term, tr->set.n, final);
+	for (i = 0; !err && i < tr->set.n; i++) {
+		s = tr->set.v[i];
+		if (tr->opts->no_probes && s->state != TARGET_EXITED)
+			session__rescan(s);
+		err = report(&tr->rep, tr->probes ? &maps : NULL, s, tr->opts,
+			     final);
+	}
+	map_copy__free(&maps);
+	return err;
+}
+
+static void trace__free(struct trace *tr)
+{
+	session_set__free(&tr->set);
+	probes__free(tr->probes);
+}
+
+/* -p: the one target, opened with every error shown. */
+static int trace__open_pid(struct trace *tr, pid_t pid)
+{
+	struct session *s;
+	char msg[256];
+	int err;
+
+	err = session__open(&s, pid, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "goleaktrace: %s\n", msg);
+		return err;
+	}
+	err = session_set__add(&tr->set, s);
+	if (err)
+		session__free(s);
+	return err;
+}
+
+static void print_profile_paths(const struct trace *tr)
+{
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < tr->set.n; i++) {
+		path = tr->set.v[i]->pprof ?
+			report_pprof__last_path(tr->set.v[i]->pprof) : "";
+		if (*path)
+			fprintf(stderr, "goleaktrace: profile written to %s\n",
+				path);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct probes_opts popts = {};
-	struct probes *probes = NULL;
-	struct gobin *bin = NULL;
-	struct reporters rep = {};
-	struct target t = { .exe_fd = -1, .pidfd = -1 };
-	struct snapshot snap = {};
-	struct classifier *cls = NULL;
 	struct cli_opts opts;
-	uint64_t start, next, end = 0;
-	enum target_state state = TARGET_RUNNING;
+	struct trace tr = { .opts = &opts };
+	uint64_t next, end = 0;
 	const char *why = NULL;
 	int err;
 
@@ -291,22 +500,8 @@ int main(int argc, char **argv)
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_print);
 
-	err = target__open(&t, opts.pid, &why);
-	if (err) {
-		fail("failed to open target", why, 0);
-		goto out;
-	}
-	err = gobin__open(&bin, t.exe_fd, &why);
-	if (err) {
-		fprintf(stderr, "goleaktrace: pid %d (%s): %s\n", t.pid, t.comm,
-			why);
-		goto out;
-	}
-	if (gobin__is_pie(bin))
-		target__find_load_bias(&t, gobin__base_vaddr(bin));
-	/* Before attaching: a bad -o path costs the target nothing. */
-	if (opts.output) {
-		err = report_pprof__open(&rep.pprof, opts.output, &t);
+	if (!opts.all_processes) {
+		err = trace__open_pid(&tr, opts.pid);
 		if (err)
 			goto out;
 	}
@@ -317,73 +512,51 @@ int main(int argc, char **argv)
 	popts.max_goroutines = opts.max_goroutines;
 	popts.btf_path = opts.btf_path;
 	if (!opts.no_probes) {
-		err = probes__open(&probes, bin, &popts, &why);
-		if (!err)
-			err = probes__attach(probes, bin, &t, &why);
+		err = probes__open(&tr.probes, &popts, &why);
 		if (err) {
 			fail("failed to set up probes", why, err);
 			goto out;
 		}
 	}
-	/* After the probes are in, so that no park falls in between. */
-	err = snapshot__take(&snap, bin, &t, &why);
-	if (err && opts.no_probes) {
-		fail("cannot scan goroutines", why, 0);
-		goto out;
+	if (opts.all_processes) {
+		err = trace__discover(&tr);
+		if (!err)
+			fprintf(stderr, "goleaktrace: watching %zu Go "
+				"process%s; new ones join at each interval\n",
+				tr.set.n, tr.set.n == 1 ? "" : "es");
+	} else {
+		err = trace__start_session(&tr, tr.set.v[0]);
 	}
 	if (err)
-		fprintf(stderr, "goleaktrace: warning: %s\n", why);
-	err = 0;
-	if (probes)
-		print_attached(probes, bin, &t, opts.verbose);
-	else
-		fprintf(stderr, "goleaktrace: scanning pid %d (%s, %s) without "
-			"probes: parked times count from the first scan that "
-			"saw a goroutine parked; spawn/exit counts per site "
-			"and wake-ups between scans are not seen\n", t.pid,
-			t.comm, gobin__go_version(bin));
-	fprintf(stderr, "goleaktrace: %zu of %llu goroutines were already "
-		"parked at attach\n", snap.n, (unsigned long long)snap.allglen);
-
-	err = classifier__new(&cls, bin, t.load_bias);
-	if (err)
 		goto out;
-	report_term__init(&rep.term, stdout);
-	report_json__init(&rep.json, stdout);
-	rep.json_on = opts.json;
-	start = now_ns();
-	next = start + opts.interval_ns;
+
+	report_term__init(&tr.rep.term, stdout);
+	report_json__init(&tr.rep.json, stdout);
+	tr.rep.json_on = opts.json;
+	next = now_ns() + opts.interval_ns;
 	if (opts.duration_ns)
-		end = start + opts.duration_ns;
-	while (!wait_tick(&t, next, end, &state)) {
+		end = now_ns() + opts.duration_ns;
+	while (!wait_tick(&tr, next, end)) {
 		if (now_ns() < next)
 			continue;
-		if (opts.no_probes)
-			rescan(&snap, bin, &t);
-		err = report(&rep, probes, bin, &t, &snap, cls, &opts, start,
-			     false);
+		if (opts.all_processes)
+			err = trace__discover(&tr);
+		if (!err)
+			err = trace__report(&tr, false);
 		if (err) {
 			fail("failed to build a report", "", err);
 			goto out;
 		}
 		next += opts.interval_ns;
 	}
-	if (opts.no_probes && state != TARGET_EXITED)
-		rescan(&snap, bin, &t);
-	err = report(&rep, probes, bin, &t, &snap, cls, &opts, start, true);
+	err = trace__report(&tr, true);
 	if (err)
 		fail("failed to build the final report", "", err);
-	if (!err && rep.pprof && *report_pprof__last_path(rep.pprof))
-		fprintf(stderr, "goleaktrace: profile written to %s\n",
-			report_pprof__last_path(rep.pprof));
 	if (!err)
-		err = rep.write_err;
+		print_profile_paths(&tr);
+	if (!err)
+		err = tr.rep.write_err;
 out:
-	report_pprof__free(rep.pprof);
-	classifier__free(cls);
-	snapshot__free(&snap);
-	probes__free(probes);
-	gobin__free(bin);
-	target__close(&t);
+	trace__free(&tr);
 	return err ? 1 : 0;
 }

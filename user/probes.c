@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
@@ -10,18 +14,48 @@
 #include "prologue.h"
 
 #define PROLOGUE_BYTES 32
+/* /proc/self/ns/pid of the initial PID namespace (PROC_PID_INIT_INO). */
+#define INIT_PIDNS_INO 0xEFFFFFFCULL
+
+/* One hooked executable: its uprobes fire in the one traced process, or
+ * in every process that runs it (--all). */
+struct probe_binary {
+	struct glt_binary_key key;
+	pid_t pid;			/* uprobe filter, -1 for any */
+	int fd;				/* the executable, kept open */
+	struct probes_plan plan;
+	struct bpf_link *links[PROBES_COUNT];
+};
 
 struct probes {
 	struct goleaktrace_bpf *skel;
-	struct probes_plan plan;
+	struct probe_binary *bins;
+	size_t nbins;
 };
 
-int probes__open(struct probes **out, const struct gobin *bin,
-		 const struct probes_opts *opts, const char **errmsg)
+/* The kernel's dev_t (MKDEV) of a device number from stat(2). */
+static uint32_t kernel_dev(dev_t dev)
+{
+	return major(dev) << 20 | minor(dev);
+}
+
+/* Tells the programs our PID namespace, so that their tgids are ours. */
+static int set_pidns(struct glt_config *cfg)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st))
+		return -errno;
+	cfg->in_pidns = st.st_ino != INIT_PIDNS_INO;
+	cfg->pidns_ino = st.st_ino;
+	return 0;
+}
+
+int probes__open(struct probes **out, const struct probes_opts *opts,
+		 const char **errmsg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts,
 		    .btf_custom_path = opts->btf_path);
-	const struct go_offsets *o = gobin__offsets(bin);
 	struct probes *p;
 	int err;
 
@@ -35,8 +69,11 @@ int probes__open(struct probes **out, const struct gobin *bin,
 		*errmsg = "failed to open the BPF object";
 		goto out;
 	}
-	p->skel->rodata->cfg.g_goid = o->g_goid;
-	p->skel->rodata->cfg.g_gopc = o->g_gopc;
+	err = set_pidns(&p->skel->rodata->cfg);
+	if (err) {
+		*errmsg = "cannot read /proc/self/ns/pid";
+		goto out;
+	}
 	if (opts->max_goroutines)
 		bpf_map__set_max_entries(p->skel->maps.parked,
 					 opts->max_goroutines);
@@ -127,28 +164,50 @@ int probes__plan(const struct gobin *bin, struct probes_plan *plan,
 	return 0;
 }
 
-int probes__attach(struct probes *p, const struct gobin *bin,
-		   const struct target *t, const char **errmsg)
+static struct probe_binary *find_binary(const struct probes *p,
+					const struct glt_binary_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nbins; i++)
+		if (p->bins[i].key.ino == key->ino &&
+		    p->bins[i].key.dev == key->dev)
+			return &p->bins[i];
+	return NULL;
+}
+
+static int binary_key(int fd, struct glt_binary_key *key)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*key = (struct glt_binary_key){ .ino = st.st_ino,
+					.dev = kernel_dev(st.st_dev) };
+	return 0;
+}
+
+/* Attaches the four uprobes of b, through its open fd: the path stays
+ * valid across mount namespaces and after the process that showed us the
+ * binary is gone. */
+static int attach_binary(struct probes *p, struct probe_binary *b,
+			 const char **errmsg)
 {
 	struct goleaktrace_bpf *s = p->skel;
 	struct bpf_program *progs[PROBES_COUNT] = {
 		s->progs.on_gopark, s->progs.on_ready, s->progs.on_newproc1,
 		s->progs.on_gexit,
 	};
-	/* The skeleton's destroy detaches the links kept in its slots. */
-	struct bpf_link **slots[PROBES_COUNT] = {
-		&s->links.on_gopark, &s->links.on_ready, &s->links.on_newproc1,
-		&s->links.on_gexit,
-	};
-	int i, err;
+	char path[32];
+	int i, err = 0;
 
-	err = probes__plan(bin, &p->plan, errmsg);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
 	for (i = 0; !err && i < PROBES_COUNT; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uopts);
 
-		*slots[i] = bpf_program__attach_uprobe_opts(progs[i], t->pid,
-			t->exe_path, p->plan.points[i].file_offset, &uopts);
-		if (!*slots[i]) {
+		b->links[i] = bpf_program__attach_uprobe_opts(progs[i], b->pid,
+			path, b->plan.points[i].file_offset, &uopts);
+		if (!b->links[i]) {
 			err = -errno;
 			*errmsg = err == -EACCES || err == -EPERM ?
 				"attaching uprobes needs CAP_SYS_ADMIN on this "
@@ -161,10 +220,88 @@ int probes__attach(struct probes *p, const struct gobin *bin,
 	return err;
 }
 
+static void detach_binary(struct probe_binary *b)
+{
+	int i;
+
+	for (i = 0; i < PROBES_COUNT; i++) {
+		bpf_link__destroy(b->links[i]);
+		b->links[i] = NULL;
+	}
+}
+
+int probes__add_binary(struct probes *p, const struct gobin *bin,
+		       const struct target *t, bool any_process,
+		       const char **errmsg)
+{
+	const struct go_offsets *o = gobin__offsets(bin);
+	struct glt_offsets offs = { .g_goid = o->g_goid, .g_gopc = o->g_gopc };
+	struct probe_binary *b, *bins;
+	struct glt_binary_key key;
+	int err;
+
+	err = binary_key(t->exe_fd, &key);
+	if (err) {
+		*errmsg = "cannot stat the target's executable";
+		return err;
+	}
+	if (find_binary(p, &key))
+		return 0;
+	bins = realloc(p->bins, (p->nbins + 1) * sizeof(*bins));
+	if (!bins)
+		return -ENOMEM;
+	p->bins = bins;
+	b = &bins[p->nbins];
+	*b = (struct probe_binary){ .key = key, .fd = -1,
+				    .pid = any_process ? -1 : t->pid };
+	err = probes__plan(bin, &b->plan, errmsg);
+	if (err)
+		return err;
+	b->fd = fcntl(t->exe_fd, F_DUPFD_CLOEXEC, 0);
+	if (b->fd < 0) {
+		*errmsg = "cannot keep the target's executable open";
+		return -errno;
+	}
+	/* Offsets first: a probe that fires before them is lost (counted). */
+	if (bpf_map__update_elem(p->skel->maps.binaries, &key, sizeof(key),
+				 &offs, sizeof(offs), BPF_ANY)) {
+		err = -errno;
+		*errmsg = "too many different Go binaries for the binaries map";
+	}
+	if (!err)
+		err = attach_binary(p, b, errmsg);
+	if (err) {
+		detach_binary(b);
+		close(b->fd);
+		return err;
+	}
+	p->nbins++;
+	return 0;
+}
+
+const struct probes_plan *probes__binary_plan(const struct probes *p,
+					      const struct target *t)
+{
+	struct glt_binary_key key;
+	struct probe_binary *b;
+
+	if (binary_key(t->exe_fd, &key))
+		return NULL;
+	b = find_binary(p, &key);
+	return b ? &b->plan : NULL;
+}
+
 void probes__free(struct probes *p)
 {
+	size_t i;
+
 	if (!p)
 		return;
+	for (i = 0; i < p->nbins; i++) {
+		detach_binary(&p->bins[i]);
+		close(p->bins[i].fd);
+	}
+	free(p->bins);
 	goleaktrace_bpf__destroy(p->skel);
 	free(p);
 }
@@ -175,19 +312,20 @@ int probes__counters(const struct probes *p, struct glt_counters *out)
 	return 0;
 }
 
-/* Copies every entry of a hash map (u64 keys) with batched lookups,
+/* Copies every entry of a hash map with batched lookups,
  * which is one syscall per batch instead of two per entry. */
-static int map_read_all(struct bpf_map *map, size_t value_size,
-			uint64_t **keys_out, void **vals_out, size_t *n_out)
+static int map_read_all(struct bpf_map *map, size_t key_size,
+			size_t value_size, void **keys_out, void **vals_out,
+			size_t *n_out)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	size_t cap = bpf_map__max_entries(map), n = 0;
 	int fd = bpf_map__fd(map), err = 0;
-	uint64_t batch_key, *keys;
-	void *in = NULL, *vals;
+	void *in = NULL, *keys, *vals;
+	uint64_t batch_key;
 	__u32 count;
 
-	keys = calloc(cap ? cap : 1, sizeof(*keys));
+	keys = calloc(cap ? cap : 1, key_size);
 	vals = calloc(cap ? cap : 1, value_size);
 	if (!keys || !vals) {
 		err = -ENOMEM;
@@ -195,7 +333,8 @@ static int map_read_all(struct bpf_map *map, size_t value_size,
 	}
 	while (n < cap) {
 		count = cap - n;
-		err = bpf_map_lookup_batch(fd, in, &batch_key, keys + n,
+		err = bpf_map_lookup_batch(fd, in, &batch_key,
+					   (char *)keys + n * key_size,
 					   (char *)vals + n * value_size,
 					   &count, &bopts);
 		if (err)
@@ -221,21 +360,64 @@ out:
 	return 0;
 }
 
-int probes__read_parked(const struct probes *p, uint64_t **goids,
+int probes__read_parked(const struct probes *p, struct glt_gkey **keys,
 			struct glt_parked **parked, size_t *n)
 {
-	return map_read_all(p->skel->maps.parked, sizeof(**parked), goids,
-			    (void **)parked, n);
+	return map_read_all(p->skel->maps.parked, sizeof(**keys),
+			    sizeof(**parked), (void **)keys, (void **)parked, n);
 }
 
-int probes__read_sites(const struct probes *p, uint64_t **pcs,
+int probes__read_sites(const struct probes *p, struct glt_skey **keys,
 		       struct glt_site **sites, size_t *n)
 {
-	return map_read_all(p->skel->maps.sites, sizeof(**sites), pcs,
-			    (void **)sites, n);
+	return map_read_all(p->skel->maps.sites, sizeof(**keys),
+			    sizeof(**sites), (void **)keys, (void **)sites, n);
 }
 
-const struct probes_plan *probes__get_plan(const struct probes *p)
+/* Deletes the entries of keys[] (a map_read_all copy) whose leading u32
+ * is tgid. */
+static int map_delete_tgid(struct bpf_map *map, void *keys, size_t key_size,
+			   size_t n, uint32_t tgid)
 {
-	return &p->plan;
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	size_t i, kept = 0;
+	__u32 count;
+	char *k = keys;
+
+	for (i = 0; i < n; i++) {
+		uint32_t owner;
+
+		memcpy(&owner, k + i * key_size, sizeof(owner));
+		if (owner == tgid)
+			memmove(k + kept++ * key_size, k + i * key_size,
+				key_size);
+	}
+	count = kept;
+	if (kept && bpf_map_delete_batch(bpf_map__fd(map), keys, &count,
+					 &bopts))
+		return -errno;
+	return 0;
+}
+
+int probes__forget_process(struct probes *p, pid_t tgid)
+{
+	struct bpf_map *maps[2] = { p->skel->maps.parked, p->skel->maps.sites };
+	size_t key_sizes[2] = { sizeof(struct glt_gkey),
+				sizeof(struct glt_skey) };
+	size_t val_sizes[2] = { sizeof(struct glt_parked),
+				sizeof(struct glt_site) };
+	void *keys, *vals;
+	int i, err = 0;
+	size_t n;
+
+	for (i = 0; !err && i < 2; i++) {
+		err = map_read_all(maps[i], key_sizes[i], val_sizes[i], &keys,
+				   &vals, &n);
+		if (err)
+			break;
+		err = map_delete_tgid(maps[i], keys, key_sizes[i], n, tgid);
+		free(keys);
+		free(vals);
+	}
+	return err;
 }

@@ -4,6 +4,7 @@
 #ifndef GOLEAKTRACE_PROBES_H
 #define GOLEAKTRACE_PROBES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "goleaktrace.h"
 #include "gobin.h"
@@ -18,22 +19,30 @@ struct probes_opts {
 					 * kernel's /sys/kernel/btf/vmlinux */
 };
 
-/* On failure *errmsg says what went wrong and, where the environment is
- * the cause, what to do. */
-int probes__open(struct probes **out, const struct gobin *bin,
-		 const struct probes_opts *opts, const char **errmsg);
-int probes__attach(struct probes *p, const struct gobin *bin,
-		   const struct target *t, const char **errmsg);
+/* Loads the programs and maps, no hook yet. On failure *errmsg says what
+ * went wrong and, where the environment is the cause, what to do. */
+int probes__open(struct probes **out, const struct probes_opts *opts,
+		 const char **errmsg);
+/* Hooks the executable t runs, once per binary: its offsets go to the
+ * binaries map and its four uprobes fire in t only, or with any_process
+ * in every process that runs the same file. */
+int probes__add_binary(struct probes *p, const struct gobin *bin,
+		       const struct target *t, bool any_process,
+		       const char **errmsg);
 void probes__free(struct probes *p);
 
 int probes__counters(const struct probes *p, struct glt_counters *out);
 
-/* Snapshot of the parked map (goid -> last park) and of the sites map
- * (creation pc -> spawn/exit counts). Arrays are malloc'd; free() them. */
-int probes__read_parked(const struct probes *p, uint64_t **goids,
+/* Snapshot of the parked map ((tgid, goid) -> last park) and of the sites
+ * map ((tgid, creation pc) -> spawn/exit counts), for every traced
+ * process. Arrays are malloc'd; free() them. */
+int probes__read_parked(const struct probes *p, struct glt_gkey **keys,
 			struct glt_parked **parked, size_t *n);
-int probes__read_sites(const struct probes *p, uint64_t **pcs,
+int probes__read_sites(const struct probes *p, struct glt_skey **keys,
 		       struct glt_site **sites, size_t *n);
+
+/* Drops what the maps hold for a process that is gone. */
+int probes__forget_process(struct probes *p, pid_t tgid);
 
 /* Where each hook goes, computed from the file alone (also for
  * --inspect): gopark, ready, newproc1, gdestroy/goexit0. */
@@ -49,6 +58,8 @@ struct probes_plan {
 };
 int probes__plan(const struct gobin *bin, struct probes_plan *plan,
 		 const char **errmsg);
-const struct probes_plan *probes__get_plan(const struct probes *p);
+/* The plan used for t's executable, or NULL if it is not hooked. */
+const struct probes_plan *probes__binary_plan(const struct probes *p,
+					      const struct target *t);
 
 #endif

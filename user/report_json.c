@@ -231,6 +231,22 @@ static void print_counters(FILE *out, const struct report_info *info,
 		(unsigned long long)s->hidden_system);
 }
 
+/* "pod": its namespace, name and container, or null outside a pod. */
+static void print_pod(FILE *out, const struct report_info *info)
+{
+	if (!info->pod_name || !*info->pod_name) {
+		fputs(",\"pod\":null", out);
+		return;
+	}
+	fputs(",\"pod\":{\"namespace\":", out);
+	report_json__string(out, info->pod_namespace);
+	fputs(",\"name\":", out);
+	report_json__string(out, info->pod_name);
+	fputs(",\"container\":", out);
+	report_json__string(out, info->pod_container);
+	fputc('}', out);
+}
+
 static void print_group(FILE *out, const struct report_info *info,
 			const struct gtable *gt, size_t idx,
 			const char *stamp)
@@ -243,6 +259,7 @@ static void print_group(FILE *out, const struct report_info *info,
 	report_json__string(out, info->target->comm);
 	fputs(",\"go_version\":", out);
 	report_json__string(out, gobin__go_version(info->bin));
+	print_pod(out, info);
 	fprintf(out, ",\"final\":%s,\"elapsed_ns\":%llu,\"threshold_ns\":%llu,"
 		"\"group\":%zu,\"groups\":%zu,\"goroutines\":%zu",
 		info->final ? "true" : "false",

@@ -19,6 +19,7 @@ void report_term__init(struct report_term *r, FILE *out)
 	r->tty = isatty(fileno(out));
 	r->columns = 80;
 	r->rows = 24;
+	r->rows_each = r->rows;
 	if (r->tty && !ioctl(fileno(out), TIOCGWINSZ, &ws)) {
 		if (ws.ws_col >= 40)
 			r->columns = ws.ws_col;
@@ -217,25 +218,36 @@ static void print_counters(struct report_term *r,
 		(unsigned long long)s->hidden_system);
 }
 
+void report_term__begin(struct report_term *r, size_t nprocs, bool final)
+{
+	if (!r->tty || final)
+		return;
+	fprintf(r->out, "\033[H\033[2J");
+	r->rows_each = nprocs > 1 ? r->rows / (int)nprocs : r->rows;
+}
+
 void report_term__print(struct report_term *r, const struct report_info *info,
 			const struct gtable *gt)
 {
 	char threshold[32], elapsed[32], stamp[32];
 	bool live = r->tty && !info->final;
 	time_t now = time(NULL);
-	int room = r->rows - LIVE_CHROME_LINES;
+	int room = r->rows_each - LIVE_CHROME_LINES;
+	char pod[384] = "";
 	struct tm tm;
 	size_t i;
 
+	if (info->pod_name && *info->pod_name)
+		snprintf(pod, sizeof(pod), " pod %s/%s container %s",
+			 info->pod_namespace, info->pod_name,
+			 info->pod_container);
 	cli__format_duration(info->threshold_ns, threshold, sizeof(threshold));
 	cli__format_duration(info->elapsed_ns, elapsed, sizeof(elapsed));
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime_r(&now, &tm));
-	if (live)
-		fprintf(r->out, "\033[H\033[2J");
-	fprintf(r->out, "%s %s: pid %d (%s, %s), %s since attach\n",
+	fprintf(r->out, "%s %s: pid %d (%s, %s)%s, %s since attach\n",
 		info->final ? "=== final report" : "=== report", stamp,
 		info->target->pid, info->target->comm,
-		gobin__go_version(info->bin), elapsed);
+		gobin__go_version(info->bin), pod, elapsed);
 	fprintf(r->out, "%zu goroutine%s parked >= %s, in %zu group%s\n",
 		gt->ngoroutines, gt->ngoroutines == 1 ? "" : "s", threshold,
 		gt->ngroups, gt->ngroups == 1 ? "" : "s");

@@ -19,15 +19,21 @@ struct report_info {
 	uint64_t elapsed_ns;		/* since attach */
 	const struct glt_counters *counters;
 	bool final;
+	/* Kubernetes pod of the process; "" or NULL when none. */
+	const char *pod_namespace, *pod_name, *pod_container;
 };
 
 struct report_term {
 	FILE *out;
 	bool tty;
 	int columns, rows;
+	int rows_each;		/* live view: screen rows per process */
 };
 
 void report_term__init(struct report_term *r, FILE *out);
+/* Starts the reports of one interval, nprocs of them: the live view
+ * redraws the screen once and gives each process its share of it. */
+void report_term__begin(struct report_term *r, size_t nprocs, bool final);
 void report_term__print(struct report_term *r, const struct report_info *info,
 			const struct gtable *gt);
 

@@ -51,9 +51,34 @@ def wait_reason(marker, version):
     }[marker]
 
 
-def run_version(tap, version, flavour=""):
+def check_groups(tap, v, version, final):
+    """The eleven parkzoo groups of a final report, exactly."""
     lines = markers("parkzoo", "LINE")
     gos = markers("parkzoo", "GO")
+    for func, marker, count, callers in GROUPS:
+        what = "%s: %s" % (v, func)
+        groups = find_group(final, func)
+        if not tap.eq(len(groups), 1, what + " is one group"):
+            continue
+        g = groups[0]
+        tap.eq(g["count"], count, what + " count")
+        tap.eq(g["reason"], wait_reason(marker, version), what + " wait reason")
+        _, file, line = top_user_frame(g)
+        tap.ok(file and file.endswith("tests/fixtures/parkzoo/main.go"),
+               what + " file", file)
+        tap.eq(line, lines[marker], what + " line")
+        tap.eq((g.get("created_func"), g.get("created_line")),
+               ("main.spawnAll", gos[marker]), what + " created by")
+        funcs = [f[0] for f in g["frames"]]
+        tap.eq(funcs[0] if funcs else None, "runtime.gopark",
+               what + " innermost frame is runtime.gopark")
+        if callers:
+            tap.eq(funcs[1:1 + len(callers)], callers,
+                   what + " gopark's callers")
+        tap.eq(len(g["goids"]), min(count, 8), what + " example goids")
+
+
+def run_version(tap, version, flavour=""):
     v = label(version, flavour)
     path = fixture(version, "parkzoo" + flavour)
     if not tap.ok(os.path.exists(path), "%s: parkzoo%s is built" %
@@ -82,27 +107,7 @@ def run_version(tap, version, flavour=""):
             print("# stderr:\n# " + err.replace("\n", "\n# "))
             return
         final = finals[0]
-        for func, marker, count, callers in GROUPS:
-            what = "%s: %s" % (v, func)
-            groups = find_group(final, func)
-            if not tap.eq(len(groups), 1, what + " is one group"):
-                continue
-            g = groups[0]
-            tap.eq(g["count"], count, what + " count")
-            tap.eq(g["reason"], wait_reason(marker, version), what + " wait reason")
-            _, file, line = top_user_frame(g)
-            tap.ok(file and file.endswith("tests/fixtures/parkzoo/main.go"),
-                   what + " file", file)
-            tap.eq(line, lines[marker], what + " line")
-            tap.eq((g.get("created_func"), g.get("created_line")),
-                   ("main.spawnAll", gos[marker]), what + " created by")
-            funcs = [f[0] for f in g["frames"]]
-            tap.eq(funcs[0] if funcs else None, "runtime.gopark",
-                   what + " innermost frame is runtime.gopark")
-            if callers:
-                tap.eq(funcs[1:1 + len(callers)], callers,
-                       what + " gopark's callers")
-            tap.eq(len(g["goids"]), min(count, 8), what + " example goids")
+        check_groups(tap, v, version, final)
         # Woken through netpoll (no runtime.ready), then spinning.
         spun = [r for r in reports if find_group(r, "main.readThenSpin")]
         tap.ok(spun and not spun[0]["final"],

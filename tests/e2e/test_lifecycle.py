@@ -17,7 +17,7 @@ def run(argv, timeout=20):
 
 
 def check_usage(tap):
-    for argv, word in [([], "-p PID is required"),
+    for argv, word in [([], "-p PID (or --all) is required"),
                        (["-p", "abc"], "Invalid PID: abc"),
                        (["-p", "1", "-t", "10x"], "Invalid threshold: 10x"),
                        (["-p", "1", "-i", "0s"], "Invalid interval: 0s"),

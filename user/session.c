@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "session.h"
+
+struct not_go {
+	dev_t dev;
+	ino_t ino;
+};
+
+int session__open(struct session **out, pid_t pid, char *msg, size_t msglen)
+{
+	const char *why = NULL;
+	struct session *s;
+	int err;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->t.exe_fd = s->t.pidfd = -1;
+	err = target__open(&s->t, pid, &why);
+	if (err) {
+		snprintf(msg, msglen, "failed to open target: %s", why);
+		goto out;
+	}
+	err = gobin__open(&s->bin, s->t.exe_fd, &why);
+	if (err) {
+		snprintf(msg, msglen, "pid %d (%s): %s", s->t.pid, s->t.comm,
+			 why);
+		if (err != -ENOMEM)
+			err = -ENOEXEC;
+		goto out;
+	}
+	if (gobin__is_pie(s->bin))
+		target__find_load_bias(&s->t, gobin__base_vaddr(s->bin));
+	err = classifier__new(&s->cls, s->bin, s->t.load_bias);
+	if (err)
+		snprintf(msg, msglen, "pid %d: out of memory", s->t.pid);
+out:
+	if (err)
+		session__free(s);
+	else
+		*out = s;
+	return err;
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	report_pprof__free(s->pprof);
+	classifier__free(s->cls);
+	snapshot__free(&s->snap);
+	gobin__free(s->bin);
+	target__close(&s->t);
+	free(s);
+}
+
+int session__start(struct session *s, uint64_t now_ns, const char **why)
+{
+	s->start_ns = now_ns;
+	return snapshot__take(&s->snap, s->bin, &s->t, why);
+}
+
+void session__rescan(struct session *s)
+{
+	struct snapshot next;
+	const char *why;
+
+	if (snapshot__take(&next, s->bin, &s->t, &why)) {
+		fprintf(stderr, "goleaktrace: warning: pid %d: %s\n", s->t.pid,
+			why);
+		return;
+	}
+	snapshot__carry(&next, &s->snap);
+	snapshot__free(&s->snap);
+	s->snap = next;
+}
+
+static bool set_has_pid(const struct session_set *set, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->t.pid == pid)
+			return true;
+	return false;
+}
+
+static bool known_not_go(const struct session_set *set, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < set->nnot_go; i++)
+		if (set->not_go[i].dev == st->st_dev &&
+		    set->not_go[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int remember_not_go(struct session_set *set, const struct stat *st)
+{
+	struct not_go *v;
+
+	v = realloc(set->not_go, (set->nnot_go + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[set->nnot_go++] = (struct not_go){ st->st_dev, st->st_ino };
+	set->not_go = v;
+	return 0;
+}
+
+int session_set__add(struct session_set *set, struct session *s)
+{
+	struct session **v;
+
+	v = realloc(set->v, (set->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[set->n++] = s;
+	set->v = v;
+	return 0;
+}
+
+/* Looks at one /proc entry: a new Go process joins the set. */
+static int scan_pid(struct session_set *set, pid_t pid)
+{
+	struct session *s;
+	char path[64], msg[256];
+	struct stat st;
+	int err;
+
+	if (pid == getpid() || set_has_pid(set, pid))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	/* Kernel threads have no executable; gone processes neither. */
+	if (stat(path, &st) || known_not_go(set, &st))
+		return 0;
+	err = session__open(&s, pid, msg, sizeof(msg));
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		/* Only a binary we could read and reject is remembered: a
+		 * process that went away tells nothing about its file. */
+		if (err == -ENOEXEC)
+			return remember_not_go(set, &st);
+		return 0;
+	}
+	err = session_set__add(set, s);
+	if (err)
+		session__free(s);
+	return err;
+}
+
+int session_set__scan(struct session_set *set, size_t *first_new)
+{
+	struct dirent *de;
+	char *end;
+	DIR *dir;
+	long pid;
+	int err = 0;
+
+	*first_new = set->n;
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while (!err && (de = readdir(dir))) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		err = scan_pid(set, pid);
+	}
+	closedir(dir);
+	return err;
+}
+
+void session_set__remove(struct session_set *set, size_t i)
+{
+	session__free(set->v[i]);
+	memmove(&set->v[i], &set->v[i + 1], (set->n - i - 1) * sizeof(*set->v));
+	set->n--;
+}
+
+void session_set__free(struct session_set *set)
+{
+	while (set->n)
+		session_set__remove(set, set->n - 1);
+	free(set->v);
+	free(set->not_go);
+	*set = (struct session_set){};
+}
