@@ -13,9 +13,9 @@ import subprocess
 import tempfile
 import time
 
-from glt import (Process, Tap, TOOL, find_group, fixture, go_versions,
-                 is_root, parse_reports)
-from test_core import GROUPS
+from glt import (Process, Tap, TOOL, fixture, go_versions, is_root,
+                 parse_reports)
+from test_core import check_groups
 
 UNSHARE = shutil.which("unshare")
 NSENTER = shutil.which("nsenter")
@@ -79,15 +79,13 @@ def start_contained(tap, version, mnt, name, prefix=()):
     return zoo, (pids[0] if len(pids) == 1 else None)
 
 
-def check_final(tap, what, out):
+def check_final(tap, what, version, out):
+    """The same groups, counts, lines and creators as the core test."""
     finals = [r for r in parse_reports(out) if r["final"]]
     if not tap.eq(len(finals), 1, what + ": one final report"):
         print("# " + out.replace("\n", "\n# "))
         return
-    for func, _, count, _ in GROUPS:
-        groups = find_group(finals[0], func)
-        tap.eq([g["count"] for g in groups], [count],
-               "%s: %s count" % (what, func))
+    check_groups(tap, what, version, finals[0])
 
 
 def run_case(tap, version, how):
@@ -137,7 +135,7 @@ def run_case(tap, version, how):
         os.kill(pid, signal.SIGUSR1)
         out, err = tracer.finish(timeout=30)
         tap.eq(tracer.p.returncode, 0, what + ": exit status 0")
-        check_final(tap, what, out)
+        check_final(tap, what, version, out)
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)
