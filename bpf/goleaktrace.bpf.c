@@ -2,8 +2,8 @@
 /* Uprobes on the Go runtime's goroutine state changes. The hot path only
  * records ((tgid, goid) -> park time, g, lock, reason) and counts spawns
  * and exits per creation site; stacks are walked later from user space.
- * One object serves every traced binary: each event finds its binary's
- * offsets by the inode of the executable it runs. */
+ * One object serves every traced binary: each binary's uprobes carry its
+ * slot in the binaries map as their attach cookie. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -16,9 +16,9 @@ const volatile struct glt_config cfg = {};
 struct glt_counters counters = {};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GLT_MAX_BINARIES);
-	__type(key, struct glt_binary_key);
+	__type(key, __u32);
 	__type(value, struct glt_offsets);
 } binaries SEC(".maps");
 
@@ -78,21 +78,13 @@ static __always_inline __u32 current_tgid(void)
 	return 0;
 }
 
-/* Offsets of the binary the current task runs, or NULL (counted). */
-static __always_inline const struct glt_offsets *current_offsets(void)
+/* Offsets of the binary this probe was attached to. A cookie and an
+ * array lookup: cheaper than finding the task's executable. */
+static __always_inline const struct glt_offsets *probe_offsets(void *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct glt_binary_key key = {};
-	const struct glt_offsets *o;
-	struct inode *inode;
+	__u32 slot = bpf_get_attach_cookie(ctx);
 
-	inode = task->mm->exe_file->f_inode;
-	key.ino = inode->i_ino;
-	key.dev = inode->i_sb->s_dev;
-	o = bpf_map_lookup_elem(&binaries, &key);
-	if (!o)
-		__sync_fetch_and_add(&counters.unknown_binary, 1);
-	return o;
+	return bpf_map_lookup_elem(&binaries, &slot);
 }
 
 /* Adds to a site's spawned or exited count; creates the entry on first use. */
@@ -128,7 +120,7 @@ int on_gopark(struct pt_regs *ctx)
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.parks, 1);
-	o = current_offsets();
+	o = probe_offsets(ctx);
 	if (!o)
 		return 0;
 	p.g = GO_G(ctx);
@@ -151,7 +143,7 @@ int on_ready(struct pt_regs *ctx)
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.readies, 1);
-	o = current_offsets();
+	o = probe_offsets(ctx);
 	if (!o)
 		return 0;
 	if (read_u64(GO_ARG1(ctx) + o->g_goid, &key.goid))
@@ -182,7 +174,7 @@ int on_gexit(struct pt_regs *ctx)
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.exits, 1);
-	o = current_offsets();
+	o = probe_offsets(ctx);
 	if (!o)
 		return 0;
 	if (read_u64(gp + o->g_goid, &key.goid))

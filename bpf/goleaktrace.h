@@ -53,19 +53,13 @@ struct glt_counters {
 	__u64 sites_map_full;	/* a spawn/exit could not be counted */
 	__u64 read_failed;	/* bpf_probe_read_user of the g failed */
 	__u64 ready_unknown;	/* ready for a goid we never saw park */
-	__u64 unknown_binary;	/* event in a binary without offsets */
 };
 
-/* Key of the `binaries` map: the executable's inode, as the kernel
- * numbers its device (MKDEV: major << 20 | minor). */
-struct glt_binary_key {
-	__u64 ino;
-	__u32 dev;
-	__u32 pad;
-};
-
-/* Per-binary struct offsets, never guessed: from the binary's DWARF or
- * the per-version table. One BPF object serves many Go versions. */
+/* Value of the `binaries` array: one slot per hooked executable (user
+ * space keys the slots by the file's inode; each uprobe carries its slot
+ * as attach cookie). The struct offsets the programs need, never
+ * guessed: from the binary's DWARF or the per-version table, so one BPF
+ * object serves many Go versions. */
 struct glt_offsets {
 	__u32 g_goid;
 	__u32 g_gopc;

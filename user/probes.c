@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probes.h"
@@ -17,10 +16,17 @@
 /* /proc/self/ns/pid of the initial PID namespace (PROC_PID_INIT_INO). */
 #define INIT_PIDNS_INO 0xEFFFFFFCULL
 
+/* A hooked executable is known by its inode. */
+struct binary_key {
+	dev_t dev;
+	ino_t ino;
+};
+
 /* One hooked executable: its uprobes fire in the one traced process, or
- * in every process that runs it (--all). */
+ * in every process that runs it (--all). Its index in probes.bins is its
+ * slot in the BPF binaries map and its uprobes' cookie. */
 struct probe_binary {
-	struct glt_binary_key key;
+	struct binary_key key;
 	pid_t pid;			/* uprobe filter, -1 for any */
 	int fd;				/* the executable, kept open */
 	struct probes_plan plan;
@@ -32,12 +38,6 @@ struct probes {
 	struct probe_binary *bins;
 	size_t nbins;
 };
-
-/* The kernel's dev_t (MKDEV) of a device number from stat(2). */
-static uint32_t kernel_dev(dev_t dev)
-{
-	return major(dev) << 20 | minor(dev);
-}
 
 /* Tells the programs our PID namespace, so that their tgids are ours. */
 static int set_pidns(struct glt_config *cfg)
@@ -165,7 +165,7 @@ int probes__plan(const struct gobin *bin, struct probes_plan *plan,
 }
 
 static struct probe_binary *find_binary(const struct probes *p,
-					const struct glt_binary_key *key)
+					const struct binary_key *key)
 {
 	size_t i;
 
@@ -176,14 +176,13 @@ static struct probe_binary *find_binary(const struct probes *p,
 	return NULL;
 }
 
-static int binary_key(int fd, struct glt_binary_key *key)
+static int binary_key(int fd, struct binary_key *key)
 {
 	struct stat st;
 
 	if (fstat(fd, &st))
 		return -errno;
-	*key = (struct glt_binary_key){ .ino = st.st_ino,
-					.dev = kernel_dev(st.st_dev) };
+	*key = (struct binary_key){ .dev = st.st_dev, .ino = st.st_ino };
 	return 0;
 }
 
@@ -191,7 +190,7 @@ static int binary_key(int fd, struct glt_binary_key *key)
  * valid across mount namespaces and after the process that showed us the
  * binary is gone. */
 static int attach_binary(struct probes *p, struct probe_binary *b,
-			 const char **errmsg)
+			 uint32_t slot, const char **errmsg)
 {
 	struct goleaktrace_bpf *s = p->skel;
 	struct bpf_program *progs[PROBES_COUNT] = {
@@ -203,7 +202,7 @@ static int attach_binary(struct probes *p, struct probe_binary *b,
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
 	for (i = 0; !err && i < PROBES_COUNT; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uopts);
+		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .bpf_cookie = slot);
 
 		b->links[i] = bpf_program__attach_uprobe_opts(progs[i], b->pid,
 			path, b->plan.points[i].file_offset, &uopts);
@@ -236,8 +235,9 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 {
 	const struct go_offsets *o = gobin__offsets(bin);
 	struct glt_offsets offs = { .g_goid = o->g_goid, .g_gopc = o->g_gopc };
+	uint32_t slot = p->nbins;
 	struct probe_binary *b, *bins;
-	struct glt_binary_key key;
+	struct binary_key key;
 	int err;
 
 	err = binary_key(t->exe_fd, &key);
@@ -247,6 +247,10 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 	}
 	if (find_binary(p, &key))
 		return 0;
+	if (slot >= GLT_MAX_BINARIES) {
+		*errmsg = "too many different Go binaries to hook at once";
+		return -E2BIG;
+	}
 	bins = realloc(p->bins, (p->nbins + 1) * sizeof(*bins));
 	if (!bins)
 		return -ENOMEM;
@@ -262,14 +266,14 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 		*errmsg = "cannot keep the target's executable open";
 		return -errno;
 	}
-	/* Offsets first: a probe that fires before them is lost (counted). */
-	if (bpf_map__update_elem(p->skel->maps.binaries, &key, sizeof(key),
+	/* Offsets before the probes that need them. */
+	if (bpf_map__update_elem(p->skel->maps.binaries, &slot, sizeof(slot),
 				 &offs, sizeof(offs), BPF_ANY)) {
 		err = -errno;
-		*errmsg = "too many different Go binaries for the binaries map";
+		*errmsg = "failed to store the binary's offsets";
 	}
 	if (!err)
-		err = attach_binary(p, b, errmsg);
+		err = attach_binary(p, b, slot, errmsg);
 	if (err) {
 		detach_binary(b);
 		close(b->fd);
@@ -282,7 +286,7 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 const struct probes_plan *probes__binary_plan(const struct probes *p,
 					      const struct target *t)
 {
-	struct glt_binary_key key;
+	struct binary_key key;
 	struct probe_binary *b;
 
 	if (binary_key(t->exe_fd, &key))
