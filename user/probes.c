@@ -37,6 +37,7 @@ struct probes {
 	struct goleaktrace_bpf *skel;
 	struct probe_binary *bins;
 	size_t nbins;
+	bool detached;			/* duty cycling: between slices */
 };
 
 /* Tells the programs our PID namespace, so that their tgids are ours. */
@@ -272,7 +273,7 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 		err = -errno;
 		*errmsg = "failed to store the binary's offsets";
 	}
-	if (!err)
+	if (!err && !p->detached)
 		err = attach_binary(p, b, slot, errmsg);
 	if (err) {
 		detach_binary(b);
@@ -281,6 +282,23 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 	}
 	p->nbins++;
 	return 0;
+}
+
+int probes__set_attached(struct probes *p, bool attached,
+			 const char **errmsg)
+{
+	size_t i;
+	int err = 0;
+
+	if (p->detached == !attached)
+		return 0;
+	for (i = 0; i < p->nbins; i++) {
+		detach_binary(&p->bins[i]);
+		if (attached && !err)
+			err = attach_binary(p, &p->bins[i], i, errmsg);
+	}
+	p->detached = !attached;
+	return err;
 }
 
 const struct probes_plan *probes__binary_plan(const struct probes *p,

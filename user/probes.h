@@ -31,6 +31,11 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 		       const char **errmsg);
 void probes__free(struct probes *p);
 
+/* Duty cycling: takes every binary's uprobes out (attached false), so the
+ * targets pay nothing, or puts them back. The maps are kept. */
+int probes__set_attached(struct probes *p, bool attached,
+			 const char **errmsg);
+
 int probes__counters(const struct probes *p, struct glt_counters *out);
 
 /* Snapshot of the parked map ((tgid, goid) -> last park) and of the sites
