@@ -396,14 +396,23 @@ int probes__read_sites(const struct probes *p, struct glt_skey **keys,
 			    sizeof(**sites), (void **)keys, (void **)sites, n);
 }
 
+/* Deletes the first n keys of keys[] from map, in one batch. */
+static int map_delete_keys(struct bpf_map *map, const void *keys, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 count = n;
+
+	if (n && bpf_map_delete_batch(bpf_map__fd(map), keys, &count, &bopts))
+		return -errno;
+	return 0;
+}
+
 /* Deletes the entries of keys[] (a map_read_all copy) whose leading u32
  * is tgid. */
 static int map_delete_tgid(struct bpf_map *map, void *keys, size_t key_size,
 			   size_t n, uint32_t tgid)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	size_t i, kept = 0;
-	__u32 count;
 	char *k = keys;
 
 	for (i = 0; i < n; i++) {
@@ -414,11 +423,7 @@ static int map_delete_tgid(struct bpf_map *map, void *keys, size_t key_size,
 			memmove(k + kept++ * key_size, k + i * key_size,
 				key_size);
 	}
-	count = kept;
-	if (kept && bpf_map_delete_batch(bpf_map__fd(map), keys, &count,
-					 &bopts))
-		return -errno;
-	return 0;
+	return map_delete_keys(map, keys, kept);
 }
 
 int probes__forget_process(struct probes *p, pid_t tgid)
@@ -441,5 +446,39 @@ int probes__forget_process(struct probes *p, pid_t tgid)
 		free(keys);
 		free(vals);
 	}
+	return err;
+}
+
+/* Whether a parked-map entry still describes its goroutine: a scan found
+ * it parked, in the same g, for the same reason. */
+static bool still_parked(const struct snapshot *snap, uint64_t goid,
+			 const struct glt_parked *rec)
+{
+	const struct snapshot_g *sg = snapshot__find(snap, goid);
+
+	return sg && sg->g == rec->g && sg->reason == rec->reason;
+}
+
+int probes__prune_parked(struct probes *p, pid_t tgid, uint64_t before_ns,
+			 const struct snapshot *snap)
+{
+	struct glt_parked *vals = NULL;
+	struct glt_gkey *keys = NULL;
+	size_t i, n, stale = 0;
+	int err;
+
+	err = probes__read_parked(p, &keys, &vals, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (keys[i].tgid != (uint32_t)tgid ||
+		    vals[i].park_ns >= before_ns ||
+		    still_parked(snap, keys[i].goid, &vals[i]))
+			continue;
+		keys[stale++] = keys[i];
+	}
+	err = map_delete_keys(p->skel->maps.parked, keys, stale);
+	free(keys);
+	free(vals);
 	return err;
 }

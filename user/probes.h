@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "goleaktrace.h"
 #include "gobin.h"
+#include "snapshot.h"
 #include "target.h"
 
 struct probes;
@@ -45,6 +46,12 @@ int probes__read_parked(const struct probes *p, struct glt_gkey **keys,
 			struct glt_parked **parked, size_t *n);
 int probes__read_sites(const struct probes *p, struct glt_skey **keys,
 		       struct glt_site **sites, size_t *n);
+
+/* Duty cycling, back from a gap: deletes tgid's parked entries recorded
+ * before before_ns (CLOCK_MONOTONIC) that a fresh scan no longer finds
+ * parked the same way (woken, exited or parked elsewhere meanwhile). */
+int probes__prune_parked(struct probes *p, pid_t tgid, uint64_t before_ns,
+			 const struct snapshot *snap);
 
 /* Drops what the maps hold for a process that is gone. */
 int probes__forget_process(struct probes *p, pid_t tgid);
