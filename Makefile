@@ -136,9 +136,27 @@ test: all
 	$(Q)tests/run.sh
 endif
 
+# make static: $(APP)-static, with no runtime dependency (libc included),
+# to copy into a debug pod or onto a node (tools/k8s/). The archives'
+# own dependencies come from pkg-config --static; a cross build asks the
+# target architecture's .pc files (Debian multiarch).
+PKG_CONFIG ?= pkg-config
+PC_TRIPLET_x86 := x86_64-linux-gnu
+PC_TRIPLET_arm64 := aarch64-linux-gnu
+STATIC_PC := $(if $(CROSS),PKG_CONFIG_LIBDIR=/usr/lib/$(PC_TRIPLET_$(ARCH))/pkgconfig:/usr/share/pkgconfig) \
+	$(PKG_CONFIG) --static --libs libbpf libdw libelf libprotobuf-c zlib
+
+.PHONY: static
+static: $(APP)-static
+
+$(APP)-static: $(OUTPUT)/user/main.o $(OUTPUT)/libgoleaktrace.a
+	$(call msg,LINK,$@)
+	$(Q)libs=$$($(STATIC_PC)) && $(CC) $(CFLAGS) -static $^ $$libs -o $@
+
 # The host's clean also removes the cross builds: they live in .output/ too.
 clean:
-	rm -rf $(OUTPUT) $(APP) $(if $(CROSS),,goleaktrace-x86 goleaktrace-arm64)
+	rm -rf $(OUTPUT) $(APP) $(APP)-static $(if $(CROSS),,goleaktrace-x86 \
+		goleaktrace-arm64 goleaktrace-arm64-static)
 
 # make bench: the overhead benchmark, tools/bench/run.sh (root; about
 # 13 min; BENCH_ROUNDS, BENCH_SECONDS, BENCH_GO, BENCH_WORKLOADS shorten

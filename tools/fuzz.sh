@@ -24,7 +24,7 @@ targets=("$@")
 
 # The parsers of untrusted input, and nothing that needs BPF or a target.
 srcs="user/gobin.c user/godata.c user/godwarf.c user/gooffsets.c user/gopclntab.c
-	user/gowaitreasons.c"
+	user/gowaitreasons.c user/pod.c"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-D_GNU_SOURCE -Iuser -Ibpf"
 for t in "${targets[@]}"; do
@@ -41,6 +41,13 @@ seed() {
 	local t=$1 dir=$out/corpus/$1
 	mkdir -p "$dir"
 	[ -n "$(ls -A "$dir")" ] && return
+	# fuzz_pod: its regression inputs (kubelet-style names, cgroup
+	# files of each runtime) and this machine's own cgroup file.
+	if [ "$t" = fuzz_pod ]; then
+		cp tests/fuzz/regress/fuzz_pod/* "$dir/"
+		cat /proc/self/cgroup > "$dir/self-cgroup"
+		return
+	fi
 	for f in tests/.build/go1.*/hello tests/.build/go1.*/hello-sw \
 		tests/.build/go1.*/hello-pie tests/.build/go1.*/hello-arm64; do
 		[ -f "$f" ] || continue

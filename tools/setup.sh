@@ -9,7 +9,11 @@
 set -euo pipefail
 pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev
       zlib1g-dev libzstd-dev pkg-config python3 ca-certificates
-      libprotobuf-c-dev protobuf-c-compiler jq)
+      libprotobuf-c-dev protobuf-c-compiler jq
+      liblzma-dev libbz2-dev file
+      yamllint python3-yaml shellcheck)
+# liblzma-dev, libbz2-dev: libdw.a's own dependencies, for make static;
+# file: its test. yamllint, python3-yaml, shellcheck: tools/k8s/lint.py.
 arm64=0
 case ${1:-} in
 '') ;;
@@ -19,7 +23,8 @@ case ${1:-} in
 	# beside the host's under /usr/lib/aarch64-linux-gnu.
 	pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64
 	       libelf-dev:arm64 libdw-dev:arm64 zlib1g-dev:arm64
-	       libzstd-dev:arm64 libprotobuf-c-dev:arm64)
+	       libzstd-dev:arm64 libprotobuf-c-dev:arm64 liblzma-dev:arm64
+	       libbz2-dev:arm64)
 	;;
 *)
 	echo "usage: tools/setup.sh [--arm64]" >&2

@@ -11,6 +11,6 @@ tools/go-toolchains.sh
 # Stripped (-s -w) and PIE builds for the end-to-end tests; arm64 ones are
 # cross-compiled for the binary-analysis tests only.
 FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal stripped pie arm64} tools/build-fixtures.sh
-make -j2 all
+make -j2 all static
 make -j2 ARCH=arm64
 exec tests/run.sh "$@"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "pod.h"
 
 const char *argp_program_version = "goleaktrace 0.1";
 const char *argp_program_bug_address = "<goleaktrace@users.noreply>";
@@ -23,6 +24,8 @@ static const char doc[] =
 "\n"
 "USAGE: goleaktrace -p PID [-t DUR] [-i DUR] [-d DUR]\n"
 "                   [-o FILE.pb.gz|DIR/] [--json] [-v]\n"
+"       goleaktrace --pod NS/NAME [-c CONTAINER] [--host-root DIR]\n"
+"                   [-t DUR] [-i DUR] [-d DUR] [-o FILE.pb.gz|DIR/] [--json]\n"
 "       goleaktrace --all [-t DUR] [-i DUR] [-d DUR] [-o DIR/] [--json]\n"
 "\n"
 "EXAMPLES:\n"
@@ -32,6 +35,7 @@ static const char doc[] =
 "    sudo goleaktrace -p 1234 -d 60s -o leaks.pb.gz     # for go tool pprof\n"
 "    sudo goleaktrace -p 1234 -i 1m -o profiles/  # one profile a minute\n"
 "    sudo goleaktrace -p 1234 --json | jq 'select(.class==\"likely_leaked\")'\n"
+"    sudo goleaktrace --pod shop/checkout-7d9f   # on the pod's node\n"
 "    sudo goleaktrace --all -d 1m        # every Go process on the node\n"
 "    goleaktrace --inspect ./server      # can this binary be traced?\n"
 "\n"
@@ -40,10 +44,17 @@ static const char doc[] =
 "\vOPTIONS";
 
 enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
-       OPT_BTF };
+       OPT_BTF, OPT_POD, OPT_HOST_ROOT };
 
 static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "Process to trace (required)", 0 },
+	{ "pid", 'p', "PID", 0, "Process to trace", 0 },
+	{ "pod", OPT_POD, "NS/NAME", 0,
+	  "On a Kubernetes node: trace the Go process of this pod, found "
+	  "from the kubelet's records and /proc (no kube API)", 0 },
+	{ "container", 'c', "NAME", 0, "With --pod: the pod's container", 0 },
+	{ "host-root", OPT_HOST_ROOT, "DIR", 0,
+	  "Where the node's / is mounted (default /): --pod and pod labels "
+	  "read DIR/var/log/pods and DIR/var/log/containers", 0 },
 	{ "threshold", 't', "DUR", 0,
 	  "Report goroutines parked at least this long (default 10s)", 0 },
 	{ "interval", 'i', "DUR", 0, "Report every DUR (default 5s)", 0 },
@@ -121,6 +132,7 @@ void cli__format_duration(uint64_t ns, char *buf, size_t size)
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
+	char pod_ns[POD_NAMESPACE_SIZE], pod_name[POD_NAME_SIZE];
 	struct cli_opts *opts = state->input;
 	uint64_t *dur = NULL;
 	const char *what = NULL;
@@ -156,6 +168,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_BTF:
 		opts->btf_path = arg;
 		return 0;
+	case OPT_POD:
+		if (pod__parse_ref(arg, pod_ns, pod_name))
+			argp_error(state, "Invalid --pod: %s (use NAMESPACE/NAME, "
+				   "as kubectl shows them)", arg);
+		opts->pod = arg;
+		return 0;
+	case 'c':
+		if (!pod__valid_container(arg))
+			argp_error(state, "Invalid container name: %s", arg);
+		opts->container = arg;
+		return 0;
+	case OPT_HOST_ROOT:
+		if (!*arg)
+			argp_error(state, "Invalid --host-root: empty path");
+		opts->host_root = arg;
+		return 0;
 	case OPT_NO_PROBES:
 		opts->no_probes = true;
 		return 0;
@@ -186,10 +214,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "each other");
 		if (opts->no_probes && opts->btf_path)
 			argp_error(state, "--btf has no use with --no-probes");
-		/* --all names what -p leaves open: every process, else
-		 * every goroutine of the one process. */
-		opts->all_processes = opts->all && !opts->pid;
-		opts->show_system = opts->all && opts->pid;
+		if (opts->pod && (opts->pid || opts->inspect))
+			argp_error(state, "--pod NS/NAME and %s exclude each "
+				   "other", opts->pid ? "-p PID" : "--inspect");
+		if (opts->container && !opts->pod)
+			argp_error(state, "-c CONTAINER needs --pod NS/NAME");
+		/* --all names what -p (or --pod) leaves open: every
+		 * process, else every goroutine of the one process. */
+		opts->all_processes = opts->all && !opts->pid && !opts->pod;
+		opts->show_system = opts->all && (opts->pid || opts->pod);
 		if (opts->all_processes && opts->inspect)
 			argp_error(state, "--inspect FILE and --all exclude "
 				   "each other");
@@ -197,8 +230,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    !cli__is_dir_path(opts->output))
 			argp_error(state, "--all writes a profile per process: "
 				   "give -o a directory (DIR/)");
-		if (!opts->pid && !opts->inspect && !opts->all_processes)
-			argp_error(state, "-p PID (or --all) is required");
+		if (!opts->pid && !opts->inspect && !opts->all_processes &&
+		    !opts->pod)
+			argp_error(state, "-p PID (or --all) is required (on a "
+				   "Kubernetes node: --pod NS/NAME)");
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -228,6 +263,7 @@ int cli__parse(int argc, char **argv, struct cli_opts *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->threshold_ns = 10 * NSEC_PER_SEC;
 	opts->interval_ns = 5 * NSEC_PER_SEC;
+	opts->host_root = "/";
 	argp_err_exit_status = 2;
 	return argp_parse(&argp, argc, argv, 0, NULL, opts);
 }

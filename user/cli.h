@@ -25,6 +25,9 @@ struct cli_opts {
 	bool json;			/* --json: JSON lines on stdout */
 	int verbose;
 	const char *inspect;		/* --inspect FILE: analyse, no trace */
+	const char *pod;		/* --pod NS/NAME: resolved to pid */
+	const char *container;		/* -c: the pod's container */
+	const char *host_root;		/* --host-root: the node's /, "/" */
 };
 
 /* Parses argv; on a usage error prints one line plus the usage hint and

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "gobin.h"
 #include "gtable.h"
+#include "pod.h"
 #include "probes.h"
 #include "report_json.h"
 #include "report_pprof.h"
@@ -500,6 +501,13 @@ int main(int argc, char **argv)
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_print);
 
+	/* --pod: the pod's one Go process, or a message saying why not. */
+	if (opts.pod) {
+		err = pod__resolve(opts.host_root, opts.pod, opts.container,
+				   &opts.pid, stderr);
+		if (err)
+			goto out;
+	}
 	if (!opts.all_processes) {
 		err = trace__open_pid(&tr, opts.pid);
 		if (err)
