@@ -212,8 +212,8 @@ static int report(struct reporters *rep, const struct map_copy *maps,
 		.elapsed_ns = src.now_ns - s->start_ns,
 		.counters = maps ? &maps->counters : &none,
 		.final = final,
-		.pod_namespace = s->pod_namespace, .pod_name = s->pod_name,
-		.pod_container = s->pod_container,
+		.pod_namespace = s->pod.namespace, .pod_name = s->pod.name,
+		.pod_container = s->pod.container,
 	};
 	reporters__print(rep, s->pprof, &info, &gt);
 out:
@@ -352,6 +352,21 @@ static int trace__start_session(struct trace *tr, struct session *s)
 	return 0;
 }
 
+/* The pods of the processes from the first-th on, when this is a
+ * Kubernetes node: the kubelet's records are read again each time, so
+ * that new pods are known. */
+static void trace__label(struct trace *tr, size_t first)
+{
+	struct pod_index *idx;
+	size_t i;
+
+	if (pod_index__load(&idx, tr->opts->host_root))
+		return;
+	for (i = first; i < tr->set.n; i++)
+		pod_index__labels(idx, tr->set.v[i]->t.pid, &tr->set.v[i]->pod);
+	pod_index__free(idx);
+}
+
 /* --all: new Go processes join; each failure only loses that process. */
 static int trace__discover(struct trace *tr)
 {
@@ -361,6 +376,7 @@ static int trace__discover(struct trace *tr)
 	err = session_set__scan(&tr->set, &first);
 	if (err)
 		return err;
+	trace__label(tr, first);
 	for (i = first; i < tr->set.n;) {
 		err = trace__start_session(tr, tr->set.v[i]);
 		if (err == -ENOMEM)
@@ -533,6 +549,7 @@ int main(int argc, char **argv)
 				"process%s; new ones join at each interval\n",
 				tr.set.n, tr.set.n == 1 ? "" : "es");
 	} else {
+		trace__label(&tr, 0);
 		err = trace__start_session(&tr, tr.set.v[0]);
 	}
 	if (err)

@@ -238,8 +238,9 @@ void report_term__print(struct report_term *r, const struct report_info *info,
 	size_t i;
 
 	if (info->pod_name && *info->pod_name)
-		snprintf(pod, sizeof(pod), " pod %s/%s container %s",
+		snprintf(pod, sizeof(pod), " pod %s/%s%s%s",
 			 info->pod_namespace, info->pod_name,
+			 *info->pod_container ? " container " : "",
 			 info->pod_container);
 	cli__format_duration(info->threshold_ns, threshold, sizeof(threshold));
 	cli__format_duration(info->elapsed_ns, elapsed, sizeof(elapsed));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "classify.h"
 #include "gobin.h"
+#include "pod.h"
 #include "report_pprof.h"
 #include "snapshot.h"
 #include "target.h"
@@ -22,10 +23,7 @@ struct session {
 	struct report_pprof *pprof;	/* -o, else NULL */
 	enum target_state state;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC of attach */
-	/* Kubernetes pod of the process, "" when it is in none. */
-	char pod_namespace[64];
-	char pod_name[256];
-	char pod_container[64];
+	struct pod_labels pod;		/* "" names when in no pod */
 };
 
 /* Opens pid and analyses its executable: -ENOEXEC when it is not a Go

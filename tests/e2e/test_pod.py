@@ -11,6 +11,7 @@ runtimes alternate). Once: a pod with two Go processes (listed, exit 1),
 -c to choose, an unknown container, a pod without Go, a pod not on the
 node or without processes, a node without container links, and bad
 --pod syntax (exit 2)."""
+import json
 import os
 import shutil
 import signal
@@ -172,11 +173,57 @@ def run_version(tap, version):
         tap.eq(tracer.p.returncode, 0, what + ": exit status 0")
         finals = [r for r in parse_reports(out) if r["final"]]
         if tap.eq(len(finals), 1, what + ": one final report"):
+            tap.ok(("pod shop/%s container app," % name)
+                   in finals[0]["header"], what + ": report names the pod",
+                   finals[0]["header"])
             check_groups(tap, what, version, finals[0])
         else:
             print("# " + (out + err).replace("\n", "\n# "))
         if version == versions[-1]:
             run_cases(tap, version)
+            check_all_labels(tap, versions[0], version)
+    finally:
+        if tracer:
+            tracer.stop(signal.SIGKILL)
+        node.close()
+
+
+def check_all_labels(tap, old, new):
+    """--all --json: two pods of two Go versions (containerd, CRI-O); every
+    JSON line of their processes carries its pod, the rest none."""
+    node = Node()
+    tracer = None
+    try:
+        want = {}
+        for version, runtime, name in ((old, "containerd", "cart"),
+                                       (new, "cri-o", "pay")):
+            uid = node.pod("shop", name, ["app"])
+            zoo = node.start(runtime, "shop", name, uid, "app",
+                             [fixture(version, "parkzoo"), "-wake", "1h",
+                              "-release", "1h"])
+            pid = ready_pid(tap, "--all " + name, zoo)
+            if pid:
+                want[pid] = {"namespace": "shop", "name": name,
+                             "container": "app"}
+        tracer = Process([TOOL, "--host-root", node.root, "--all", "--json",
+                          "-t", "1s", "-i", "1s", "-d", "5s"])
+        m, seen = tracer.wait_line("stderr", r"watching \d+ Go process")
+        if not tap.ok(m, "--all: attached", "\n".join(seen)):
+            return
+        for pid in want:
+            os.kill(pid, signal.SIGUSR1)
+        out, _ = tracer.finish(timeout=40)
+        tap.eq(tracer.p.returncode, 0, "--all --json: exit status 0")
+        lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        for pid, pod in want.items():
+            mine = [x for x in lines if x["pid"] == pid]
+            tap.ok(len(mine) >= 11, "--all: pid %d reported" % pid, len(mine))
+            tap.eq(sorted({json.dumps(x["pod"]) for x in mine}),
+                   [json.dumps(pod)], "--all: every line of pid %d names "
+                   "pod shop/%s" % (pid, pod["name"]))
+        others = {json.dumps(x["pod"]) for x in lines if x["pid"] not in want}
+        tap.ok(others <= {"null"}, "--all: processes in no pod have pod null",
+               others)
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)
