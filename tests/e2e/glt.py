@@ -10,9 +10,12 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOL = os.path.join(ROOT, "goleaktrace")
+# GOLEAKTRACE, GOLEAKTRACE_SYMBOLIZE: other builds of the tool and the
+# symbolizer, e.g. the ASan+UBSan ones (tests/run.sh with SANITIZE=1).
+TOOL = os.environ.get("GOLEAKTRACE") or os.path.join(ROOT, "goleaktrace")
 BUILD = os.path.join(ROOT, "tests", ".build")
-SYMBOLIZE = os.path.join(ROOT, ".output", "symbolize")
+SYMBOLIZE = os.environ.get("GOLEAKTRACE_SYMBOLIZE") or \
+    os.path.join(ROOT, ".output", "symbolize")
 # Builds of a fixture the end-to-end tests run on (tools/build-fixtures.sh
 # flavours normal, stripped, pie): "" = normal, "-sw" = -ldflags="-s -w",
 # "-pie" = -buildmode=pie.
@@ -195,6 +198,20 @@ def top_user_frame(group, prefix="main."):
         if func.startswith(prefix):
             return re.sub(r"\(\.\.\.\)$", "", func), file, line
     return None, None, None
+
+
+def check_group(tap, what, g, fixture_name, count, reason, line, created_line,
+                created_func="main.spawnAll"):
+    """One group of a report: its size, wait reason, the file:line where
+    its members parked and the `go` statement that created them."""
+    tap.eq(g["count"], count, what + " count")
+    tap.eq(g["reason"], reason, what + " wait reason")
+    _, file, at = top_user_frame(g)
+    tap.ok(file and file.endswith("tests/fixtures/%s/main.go" % fixture_name),
+           what + " file", file)
+    tap.eq(at, line, what + " line")
+    tap.eq((g.get("created_func"), g.get("created_line")),
+           (created_func, created_line), what + " created by")
 
 
 def find_group(report, func):

@@ -16,9 +16,9 @@ normal, stripped (-s -w) and PIE builds:
 import os
 import signal
 
-from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, counters,
-                 find_group, fixture, go_versions, is_root, label, load_bias,
-                 markers, parse_dump, parse_reports, top_user_frame)
+from glt import (FLAVOURS, Process, Tap, TOOL, check_dump, check_group,
+                 counters, find_group, fixture, go_versions, is_root, label,
+                 load_bias, markers, parse_dump, parse_reports)
 
 # (function, marker, count, wait reason)
 PARKED = [
@@ -75,16 +75,9 @@ def run_version(tap, version, flavour):
             groups = find_group(final, func)
             if not tap.eq(len(groups), 1, what + " is one group"):
                 continue
-            g = groups[0]
-            tap.eq(g["count"], count, what + " count")
-            tap.eq(g["reason"], reason, what + " wait reason")
-            _, file, line = top_user_frame(g)
-            tap.ok(file and file.endswith("tests/fixtures/cgozoo/main.go"),
-                   what + " file", file)
-            tap.eq(line, lines[marker], what + " line")
             go_marker = "callc" if marker == "callback" else marker
-            tap.eq((g.get("created_func"), g.get("created_line")),
-                   ("main.spawnAll", gos[go_marker]), what + " created by")
+            check_group(tap, what, groups[0], "cgozoo", count, reason,
+                        lines[marker], gos[go_marker])
         cb = find_group(final, "main.goCallback")
         if cb:
             funcs = [f[0].replace("(...)", "") for f in cb[0]["frames"]]

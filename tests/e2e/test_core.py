@@ -7,9 +7,9 @@ runtime's own SIGQUIT traceback of it."""
 import os
 import signal
 
-from glt import (FLAVOURS, TOOL, Process, check_dump, counters, find_group,
-                 fixture, label, load_bias, markers, parse_reports,
-                 per_version, top_user_frame)
+from glt import (FLAVOURS, TOOL, Process, check_dump, check_group, counters,
+                 find_group, fixture, label, load_bias, markers,
+                 parse_reports, per_version, top_user_frame)
 
 # (function, marker, count, frames that must follow runtime.gopark)
 GROUPS = [
@@ -61,14 +61,8 @@ def check_groups(tap, v, version, final):
         if not tap.eq(len(groups), 1, what + " is one group"):
             continue
         g = groups[0]
-        tap.eq(g["count"], count, what + " count")
-        tap.eq(g["reason"], wait_reason(marker, version), what + " wait reason")
-        _, file, line = top_user_frame(g)
-        tap.ok(file and file.endswith("tests/fixtures/parkzoo/main.go"),
-               what + " file", file)
-        tap.eq(line, lines[marker], what + " line")
-        tap.eq((g.get("created_func"), g.get("created_line")),
-               ("main.spawnAll", gos[marker]), what + " created by")
+        check_group(tap, what, g, "parkzoo", count,
+                    wait_reason(marker, version), lines[marker], gos[marker])
         funcs = [f[0] for f in g["frames"]]
         tap.eq(funcs[0] if funcs else None, "runtime.gopark",
                what + " innermost frame is runtime.gopark")
