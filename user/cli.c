@@ -43,8 +43,8 @@ static const char doc[] =
 "Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 "\vOPTIONS";
 
-enum { OPT_MAX_GOROUTINES = 0x100, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
-       OPT_BTF, OPT_POD, OPT_HOST_ROOT };
+enum { OPT_MAX_GOROUTINES = 0x100, OPT_MAX_SITES, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
+       OPT_BTF, OPT_POD, OPT_HOST_ROOT, OPT_CGROUP };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace", 0 },
@@ -52,6 +52,9 @@ static const struct argp_option options[] = {
 	  "On a Kubernetes node: trace the Go process of this pod, found "
 	  "from the kubelet's records and /proc (no kube API)", 0 },
 	{ "container", 'c', "NAME", 0, "With --pod: the pod's container", 0 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "With --all: only the processes in this cgroup or below it (as "
+	  "/proc/PID/cgroup shows it, e.g. /kubepods.slice)", 0 },
 	{ "host-root", OPT_HOST_ROOT, "DIR", 0,
 	  "Where the node's / is mounted (default /): --pod and pod labels "
 	  "read DIR/var/log/pods and DIR/var/log/containers", 0 },
@@ -81,6 +84,8 @@ static const struct argp_option options[] = {
 	  "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "max-goroutines", OPT_MAX_GOROUTINES, "N", OPTION_HIDDEN,
 	  "Size of the parked-goroutine map", 0 },
+	{ "max-sites", OPT_MAX_SITES, "N", OPTION_HIDDEN,
+	  "Size of the creation-site map", 0 },
 	{},
 };
 
@@ -179,6 +184,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "Invalid container name: %s", arg);
 		opts->container = arg;
 		return 0;
+	case OPT_CGROUP:
+		if (*arg != '/')
+			argp_error(state, "Invalid --cgroup: %s (an absolute "
+				   "path, e.g. /kubepods.slice)", arg);
+		opts->cgroup = arg;
+		return 0;
 	case OPT_HOST_ROOT:
 		if (!*arg)
 			argp_error(state, "Invalid --host-root: empty path");
@@ -199,11 +210,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		opts->json = true;
 		return 0;
 	case OPT_MAX_GOROUTINES:
+	case OPT_MAX_SITES:
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || end == arg || *end || v == 0 || v > (1U << 24))
-			argp_error(state, "Invalid --max-goroutines: %s", arg);
-		opts->max_goroutines = v;
+			argp_error(state, "Invalid --%s: %s", key == OPT_MAX_SITES ?
+				   "max-sites" : "max-goroutines", arg);
+		*(key == OPT_MAX_SITES ? &opts->max_sites :
+		  &opts->max_goroutines) = v;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "Unexpected argument: %s", arg);
@@ -223,6 +237,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * process, else every goroutine of the one process. */
 		opts->all_processes = opts->all && !opts->pid && !opts->pod;
 		opts->show_system = opts->all && (opts->pid || opts->pod);
+		if (opts->cgroup && !opts->all_processes)
+			argp_error(state, "--cgroup PATH needs --all (without "
+				   "-p or --pod)");
 		if (opts->all_processes && opts->inspect)
 			argp_error(state, "--inspect FILE and --all exclude "
 				   "each other");

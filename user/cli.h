@@ -16,6 +16,7 @@ struct cli_opts {
 	uint64_t interval_ns;
 	uint64_t duration_ns;		/* 0 = until Ctrl-C or target exit */
 	uint32_t max_goroutines;	/* hidden: parked map size */
+	uint32_t max_sites;		/* hidden: sites map size */
 	bool all;			/* --all, read as one of: */
 	bool all_processes;		/* without -p: every Go process */
 	bool show_system;		/* with -p: runtime goroutines too */
@@ -27,6 +28,7 @@ struct cli_opts {
 	const char *inspect;		/* --inspect FILE: analyse, no trace */
 	const char *pod;		/* --pod NS/NAME: resolved to pid */
 	const char *container;		/* -c: the pod's container */
+	const char *cgroup;		/* --cgroup: --all below this cgroup */
 	const char *host_root;		/* --host-root: the node's /, "/" */
 };
 

@@ -543,6 +543,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opts.all_processes) {
+		tr.set.cgroup = opts.cgroup;
 		err = trace__discover(&tr);
 		if (!err)
 			fprintf(stderr, "goleaktrace: watching %zu Go "

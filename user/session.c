@@ -128,6 +128,44 @@ int session_set__add(struct session_set *set, struct session *s)
 	return 0;
 }
 
+/* Whether one of pid's cgroups (any hierarchy) is cgroup or below it.
+ * cgroup is a path as /proc/PID/cgroup shows it; a /sys/fs/cgroup (and
+ * hybrid /unified) prefix is taken off. */
+static bool in_cgroup(pid_t pid, const char *cgroup)
+{
+	char path[64], *line = NULL, *at;
+	size_t cap = 0, len;
+	bool found = false;
+	FILE *f;
+
+	if (!strncmp(cgroup, "/sys/fs/cgroup", 14))
+		cgroup += 14;
+	if (!strncmp(cgroup, "/unified/", 9))
+		cgroup += 8;
+	len = strlen(cgroup);
+	while (len > 1 && cgroup[len - 1] == '/')
+		len--;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		/* "ID:CONTROLLERS:PATH" */
+		at = strchr(line, ':');
+		at = at ? strchr(at + 1, ':') : NULL;
+		if (!at)
+			continue;
+		at++;
+		at[strcspn(at, "\n")] = '\0';
+		found = (len == 1 && *cgroup == '/') ||
+			(!strncmp(at, cgroup, len) &&
+			 (at[len] == '\0' || at[len] == '/'));
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 /* Looks at one /proc entry: a new Go process joins the set. */
 static int scan_pid(struct session_set *set, pid_t pid)
 {
@@ -137,6 +175,8 @@ static int scan_pid(struct session_set *set, pid_t pid)
 	int err;
 
 	if (pid == getpid() || set_has_pid(set, pid))
+		return 0;
+	if (set->cgroup && !in_cgroup(pid, set->cgroup))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	/* Kernel threads have no executable; gone processes neither. */

@@ -47,6 +47,7 @@ void session__rescan(struct session *s);
 struct session_set {
 	struct session **v;
 	size_t n;
+	const char *cgroup;		/* --cgroup: only processes below it */
 	struct not_go *not_go;		/* (dev, ino) of non-Go binaries */
 	size_t nnot_go;
 };

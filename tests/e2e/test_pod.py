@@ -194,10 +194,10 @@ def check_all_labels(tap, old, new):
     node = Node()
     tracer = None
     try:
-        want = {}
+        want, uids = {}, {}
         for version, runtime, name in ((old, "containerd", "cart"),
                                        (new, "cri-o", "pay")):
-            uid = node.pod("shop", name, ["app"])
+            uid = uids[name] = node.pod("shop", name, ["app"])
             zoo = node.start(runtime, "shop", name, uid, "app",
                              [fixture(version, "parkzoo"), "-wake", "1h",
                               "-release", "1h"])
@@ -224,6 +224,19 @@ def check_all_labels(tap, old, new):
         others = {json.dumps(x["pod"]) for x in lines if x["pid"] not in want}
         tap.ok(others <= {"null"}, "--all: processes in no pod have pod null",
                others)
+        # --cgroup: only the cart pod's cgroup.
+        slice_ = os.path.dirname(node.cgroup_dirs("containerd", uids["cart"],
+                                                  "x")[0])
+        tracer = Process([TOOL, "--host-root", node.root, "--all", "--json",
+                          "--cgroup", slice_,
+                          "-t", "1s", "-i", "1s", "-d", "3s"])
+        out, err = tracer.finish(timeout=40)
+        pids = {json.loads(x)["pid"] for x in out.splitlines()
+                if x.startswith("{")}
+        cart = [pid for pid, pod in want.items() if pod["name"] == "cart"]
+        if not tap.eq(sorted(pids), cart, "--all --cgroup: only the "
+                      "processes in that cgroup"):
+            print("# " + err.replace("\n", "\n# "))
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)
@@ -349,6 +362,8 @@ def check_usage(tap):
             (["--pod", "shop/checkout", "--inspect", "/bin/true"],
              "--pod NS/NAME and --inspect exclude each other"),
             (["-p", "1", "-c", "app"], "-c CONTAINER needs --pod NS/NAME"),
+            (["-p", "1", "--cgroup", "/x"], "--cgroup PATH needs --all"),
+            (["--all", "--cgroup", "x"], "Invalid --cgroup: x"),
             (["--pod", "shop/checkout", "-c", "App_1"],
              "Invalid container name: App_1"),
             (["--pod", "shop/checkout", "--host-root", ""],
