@@ -30,6 +30,8 @@ endif
 
 # `make SANITIZE=1 check-unit`: the unit tests under ASan and UBSan (the
 # parsers read untrusted binaries), everything built apart in .output/san.
+# `make test SANITIZE=1`: the whole suite on those builds (tests/run.sh
+# picks them, with leak detection on and halting at the first error).
 ifneq ($(SANITIZE),)
 OUTPUT := $(OUTPUT)/san
 APP := $(OUTPUT)/$(APP)
@@ -133,8 +135,15 @@ check-unit: unit-tests
 	$(Q)UNIT_DIR=$(OUTPUT)/tests tests/run.sh --unit
 
 test: all
-	$(Q)tests/run.sh
+	$(Q)SANITIZE=$(SANITIZE) tests/run.sh
 endif
+
+# make fuzz: every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS each
+# (tools/fuzz.sh: clang with ASan+UBSan, seeded from tests/.build).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	$(Q)tools/fuzz.sh $(FUZZ_SECONDS)
 
 # make static: $(APP)-static, with no runtime dependency (libc included),
 # to copy into a debug pod or onto a node (tools/k8s/). The archives'

@@ -6,9 +6,24 @@
 #   tests/run.sh -k NAME    only test programs whose name contains NAME
 # UNIT_DIR: where the unit test binaries are (.output/tests; make
 # SANITIZE=1 check-unit runs the ASan+UBSan ones of .output/san/tests).
+# SANITIZE=1 (make test SANITIZE=1, tools/test.sh): every test runs the
+# ASan+UBSan builds of .output/san (make SANITIZE=1 all), which stop at
+# the first error or leak. FUZZ_SECONDS: the fuzz smoke run per target
+# (default 10; 0 skips the fuzz targets).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+if [ -n "${SANITIZE:-}" ]; then
+	: "${UNIT_DIR:=.output/san/tests}"
+	export GOLEAKTRACE=${GOLEAKTRACE:-$root/.output/san/goleaktrace}
+	export GOLEAKTRACE_SYMBOLIZE=${GOLEAKTRACE_SYMBOLIZE:-$root/.output/san/symbolize}
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1:abort_on_error=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+	for f in "$GOLEAKTRACE" "$GOLEAKTRACE_SYMBOLIZE"; do
+		[ -x "$f" ] || { echo "tests/run.sh: $f is missing: make SANITIZE=1 all" >&2; exit 2; }
+	done
+fi
 
 unit_only=0 filter=
 while [ $# -gt 0 ]; do
@@ -59,6 +74,9 @@ if [ "$unit_only" -eq 0 ]; then
 		[ -f "$t" ] || continue
 		run_tap "$(basename "$t" .py)" python3 "$t"
 	done
+	# Every fuzz target: its regression corpus, then a short run.
+	[ "${FUZZ_SECONDS:-10}" -gt 0 ] &&
+		run_tap fuzz tools/fuzz.sh --tap "${FUZZ_SECONDS:-10}"
 fi
 
 if [ "$skipped" -gt 0 ]; then

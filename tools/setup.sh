@@ -11,9 +11,11 @@ pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev
       zlib1g-dev libzstd-dev pkg-config python3 ca-certificates
       libprotobuf-c-dev protobuf-c-compiler jq
       liblzma-dev libbz2-dev file
-      yamllint python3-yaml shellcheck)
+      yamllint python3-yaml shellcheck libclang-rt-dev)
 # liblzma-dev, libbz2-dev: libdw.a's own dependencies, for make static;
 # file: its test. yamllint, python3-yaml, shellcheck: tools/k8s/lint.py.
+# libclang-rt-dev: libFuzzer and clang's sanitizers (make fuzz), only a
+# recommendation of clang.
 arm64=0
 case ${1:-} in
 '') ;;

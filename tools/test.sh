@@ -13,4 +13,6 @@ tools/go-toolchains.sh
 FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal stripped pie arm64} tools/build-fixtures.sh
 make -j2 all static
 make -j2 ARCH=arm64
+# TODO(issue 8): run the suite on the ASan+UBSan build (make SANITIZE=1
+# all; SANITIZE=1 tests/run.sh) once a whole sanitized run is verified.
 exec tests/run.sh "$@"

@@ -24,13 +24,14 @@
 /* Wrapper structs around a value (maybeTraceableChan is two deep). */
 #define MAX_UNWRAP 4
 
-enum go_type { T_G, T_M, T_SUDOG, T_HCHAN, NTYPES };
+enum go_type { T_G, T_M, T_SUDOG, T_HCHAN, T_SEMAROOT, NTYPES };
 
 static const char *const type_names[NTYPES] = {
 	[T_G] = "runtime.g",
 	[T_M] = "runtime.m",
 	[T_SUDOG] = "runtime.sudog",
 	[T_HCHAN] = "runtime.hchan",
+	[T_SEMAROOT] = "runtime.semaRoot",
 };
 
 struct field_spec {
@@ -67,6 +68,9 @@ static const struct field_spec specs[] = {
 	F(sudog_elem, T_SUDOG, "elem"),
 	F(sudog_waitlink, T_SUDOG, "waitlink"),
 	F(sudog_c, T_SUDOG, "c"),
+	F(sudog_next, T_SUDOG, "next"),
+	F(sudog_prev, T_SUDOG, "prev"),
+	F(semaroot_treap, T_SEMAROOT, "treap"),
 	/* gopark's lock argument is &hchan.lock: the address, not a value. */
 	{ offsetof(struct go_offsets, hchan_lock), T_HCHAN, { "lock" }, true },
 	F(hchan_qcount, T_HCHAN, "qcount"),

@@ -29,6 +29,9 @@ struct go_offsets {
 	int32_t sudog_elem;
 	int32_t sudog_waitlink;
 	int32_t sudog_c;	/* *hchan */
+	int32_t sudog_next;	/* semaRoot treap: right child */
+	int32_t sudog_prev;	/* semaRoot treap: left child */
+	int32_t semaroot_treap;	/* *sudog, in each runtime.semtable entry */
 	int32_t hchan_lock;
 	int32_t hchan_qcount;
 	int32_t hchan_dataqsiz;

@@ -3,309 +3,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gtable.h"
+#include "keysort.h"
+#include "stackset.h"
 
-/* Parked stacks are shallow: one read of this much covers most chains;
- * deeper frames are read one by one. */
-#define STACK_CHUNK 2048
-#define MAX_G_SIZE 4096
-
-/* One parked goroutine that passed every check, before grouping. */
+/* One parked goroutine that passed every check, before grouping; what
+ * its group shares (wait reason, creation pc, stack) is in the group's
+ * key. 32 bytes: there may be a million. */
 struct candidate {
-	uint64_t goid, parked_ns, gopc, startpc, object;
-	unsigned reason;
-	bool lower_bound;
-	uint32_t stack;		/* id in struct stacks */
+	uint64_t goid, parked_ns, object;
+	uint32_t group;		/* index in the report's groups */
+	uint8_t object_kind;
+	bool lower_bound, at_attach;
 };
 
-/* Park stacks interned, so that a million goroutines parked at a handful
- * of places cost a handful of stacks. */
-struct stack_ent {
-	uint64_t hash;
-	uint32_t off, n;
+/* A goroutine to check: a probe record, or a snapshot entry the probes
+ * have not seen park. */
+struct pending {
+	uint64_t goid;
+	struct glt_parked p;
+	/* What the snapshot knows of it: its snapshot entry (updated when
+	 * resolved again), or what the last report found of the park the
+	 * probes saw (read only). NULL if nothing. */
+	struct snapshot_g *sg;
+	struct snapshot_g *seen;
+	bool lower_bound, at_attach;
 };
-
-struct stacks {
-	uint64_t *pcs;		/* every stack, back to back */
-	size_t npcs, cap_pcs;
-	struct stack_ent *ents;
-	size_t nents, cap_ents;
-	uint32_t *slots;	/* open addressing: entry index + 1, 0 free */
-	size_t nslots;		/* power of two */
-};
-
-static uint64_t hash_pcs(const uint64_t *pcs, int n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	int i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-static int stacks__rehash(struct stacks *s)
-{
-	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < s->nents; i++) {
-		for (j = s->ents[i].hash & (n - 1); slots[j]; j = (j + 1) & (n - 1))
-			;
-		slots[j] = i + 1;
-	}
-	free(s->slots);
-	s->slots = slots;
-	s->nslots = n;
-	return 0;
-}
-
-static int stacks__intern(struct stacks *s, const uint64_t *pcs, int n,
-			  uint32_t *id)
-{
-	uint64_t h = hash_pcs(pcs, n);
-	struct stack_ent *e;
-	size_t j;
-	int err;
-
-	if ((s->nents + 1) * 2 > s->nslots && (err = stacks__rehash(s)))
-		return err;
-	for (j = h & (s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1)) {
-		e = &s->ents[s->slots[j] - 1];
-		if (e->hash == h && e->n == (uint32_t)n &&
-		    !memcmp(s->pcs + e->off, pcs, n * sizeof(*pcs))) {
-			*id = s->slots[j] - 1;
-			return 0;
-		}
-	}
-	if ((err = grow((void **)&s->pcs, &s->cap_pcs, s->npcs + n,
-			sizeof(*s->pcs))) ||
-	    (err = grow((void **)&s->ents, &s->cap_ents, s->nents + 1,
-			sizeof(*s->ents))))
-		return err;
-	memcpy(s->pcs + s->npcs, pcs, n * sizeof(*pcs));
-	s->ents[s->nents] = (struct stack_ent){ .hash = h, .off = s->npcs,
-						.n = n };
-	s->npcs += n;
-	*id = s->nents;
-	s->slots[j] = ++s->nents;
-	return 0;
-}
-
-static void stacks__free(struct stacks *s)
-{
-	free(s->pcs);
-	free(s->ents);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
-}
-
-static uint64_t load_u64(const uint8_t *g, int32_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, g + off, sizeof(v));
-	return v;
-}
-
-static uint32_t load_u32(const uint8_t *g, int32_t off)
-{
-	uint32_t v;
-
-	memcpy(&v, g + off, sizeof(v));
-	return v;
-}
 
 int gtable__walk_stack(const struct target *t, uint64_t pc, uint64_t bp,
 		       uint64_t stack_lo, uint64_t stack_hi, uint64_t *pcs,
 		       int max_pcs)
 {
-	static uint8_t chunk[STACK_CHUNK];
-	uint64_t chunk_lo = bp, chunk_len = 0, frame[2];
-	int n = 0;
-
-	if (max_pcs <= 0)
-		return 0;
-	pcs[n++] = pc;
-	/* Most parked stacks are small: one read covers the whole chain. */
-	if (bp >= stack_lo && bp < stack_hi) {
-		chunk_len = stack_hi - bp < STACK_CHUNK ? stack_hi - bp
-							: STACK_CHUNK;
-		if (target__read(t, chunk_lo, chunk, chunk_len))
-			chunk_len = 0;
-	}
-	while (n < max_pcs && bp) {
-		/* Frames only grow toward stack_hi; anything else is a
-		 * corrupt or moving stack. */
-		if (bp < stack_lo || bp > stack_hi - sizeof(frame) || bp & 7)
-			break;
-		if (bp >= chunk_lo && bp - chunk_lo + sizeof(frame) <= chunk_len)
-			memcpy(frame, chunk + (bp - chunk_lo), sizeof(frame));
-		else if (target__read(t, bp, frame, sizeof(frame)))
-			break;
-		if (!frame[1])
-			break;
-		pcs[n++] = frame[1];
-		if (frame[0] && frame[0] <= bp)
-			break;
-		bp = frame[0];
-	}
-	return n;
-}
-
-/* The object a parked goroutine waits on, 0 when unknown. Channel ops and
- * select link their sudogs from g.waiting (sudog.c is the hchan; for a
- * select, the first case's channel stands for the set). A sync.Cond parks
- * with its notifyList's lock as gopark's lock argument. Semaphores park on
- * a lock shared by unrelated addresses, so they stay unknown. */
-static uint64_t wait_object(const struct gtable_source *src, const uint8_t *g,
-			    const struct glt_parked *p)
-{
-	const struct go_offsets *o = gobin__offsets(src->bin);
-	const char *reason = gobin__wait_reason(src->bin, p->reason);
-	uint64_t sudog = load_u64(g, o->g_waiting), hchan = 0;
-
-	if (!strcmp(reason, "sync.Cond.Wait"))
-		return p->lock;
-	if (sudog && o->sudog_c >= 0 &&
-	    !target__read(src->target, sudog + o->sudog_c, &hchan,
-			  sizeof(hchan)))
-		return hchan;
-	return 0;
-}
-
-/* Whether link-time pc lies in the function called name. */
-static bool in_func(const struct gobin *bin, uint64_t pc, const char *name)
-{
-	struct pclntab_frame f;
-
-	return gobin__symbolize(bin, pc, &f, 1) == 1 && !strcmp(f.func, name);
-}
-
-/* The runtime's own way up a stack: frame sizes from the pcsp table, the
- * return address right above each frame (x86-64). Only where the
- * frame-pointer chain breaks: a goroutine parked inside a cgo callback,
- * whose runtime.cgocallback frame links to the C code's frame pointer on
- * the thread's stack. Its frame size leads on, through the PC that
- * cgocallback pushed as its own return address (asm_amd64.s), to
- * runtime.cgocall and the Go code that called C, as Go's tracebacks show
- * it. Ends after runtime.goexit or at the first frame it cannot size. */
-static int walk_stack_sp(const struct gtable_source *src, uint64_t pc,
-			 uint64_t sp, uint64_t lo, uint64_t hi, uint64_t *pcs,
-			 int max_pcs)
-{
-	uint64_t bias = src->target->load_bias, ret;
-	int32_t delta;
-	int n = 0;
-
-	while (n < max_pcs && pc) {
-		pcs[n++] = pc;
-		/* The innermost pc (sched.pc) is itself a return address. */
-		if (in_func(src->bin, pc - bias - 1, "runtime.goexit") ||
-		    gobin__sp_delta(src->bin, pc - bias, &delta) ||
-		    sp < lo || sp & 7 || sp > hi || (uint64_t)delta > hi - sp ||
-		    hi - sp - delta < 8 ||
-		    target__read(src->target, sp + delta, &ret, sizeof(ret)))
-			break;
-		pc = ret;
-		sp += (uint64_t)delta + 8;
-	}
-	return n;
-}
-
-/* Reads the goroutine's g and checks it still is the goroutine the probe
- * saw park, still parked for the same reason. 0 when it is; otherwise a
- * positive reason code counted in stats. */
-enum verdict { KEEP, RUNNING, REUSED, READ_FAILED, RACED, NO_MEMORY };
-
-static enum verdict read_candidate(const struct gtable_source *src,
-				   uint64_t goid, const struct glt_parked *p,
-				   struct stacks *st, struct candidate *c)
-{
-	const struct go_offsets *o = gobin__offsets(src->bin);
-	uint8_t g[MAX_G_SIZE], again[MAX_G_SIZE];
-	uint64_t pcs[GT_MAX_FRAMES];
-	int npcs;
-	size_t gsz = o->g_size;
-	uint32_t status;
-
-	if (gsz > sizeof(g) || target__read(src->target, p->g, g, gsz))
-		return READ_FAILED;
-	if (load_u64(g, o->g_goid) != goid)
-		return REUSED;
-	status = load_u32(g, o->g_atomicstatus);
-	/* Woken by a path the probes do not see (netpoll, park abort), or
-	 * parked again by something other than gopark (GC suspension). */
-	if (!go_status_parked(status) || g[o->g_waitreason] != p->reason)
-		return RUNNING;
-	c->goid = goid;
-	c->reason = p->reason;
-	c->gopc = load_u64(g, o->g_gopc);
-	c->startpc = load_u64(g, o->g_startpc);
-	c->object = wait_object(src, g, p);
-	c->parked_ns = src->now_ns > p->park_ns ? src->now_ns - p->park_ns : 0;
-	npcs = gtable__walk_stack(src->target, load_u64(g, o->g_sched_pc),
-				  load_u64(g, o->g_sched_bp),
-				  load_u64(g, o->g_stack_lo),
-				  load_u64(g, o->g_stack_hi), pcs, GT_MAX_FRAMES);
-	if (npcs > 1 && gobin__arch(src->bin) == GOBIN_ARCH_X86_64 &&
-	    in_func(src->bin, pcs[npcs - 1] - src->target->load_bias - 1,
-		    "runtime.cgocallback"))
-		npcs = walk_stack_sp(src, load_u64(g, o->g_sched_pc),
-				     load_u64(g, o->g_sched_sp),
-				     load_u64(g, o->g_stack_lo),
-				     load_u64(g, o->g_stack_hi), pcs,
-				     GT_MAX_FRAMES);
-	/* The stack is only meaningful if the goroutine stayed parked, on
-	 * the same stack, while we walked it. */
-	if (target__read(src->target, p->g, again, gsz))
-		return READ_FAILED;
-	if (load_u64(again, o->g_goid) != goid ||
-	    load_u32(again, o->g_atomicstatus) != load_u32(g, o->g_atomicstatus) ||
-	    load_u64(again, o->g_sched_sp) != load_u64(g, o->g_sched_sp) ||
-	    load_u64(again, o->g_sched_bp) != load_u64(g, o->g_sched_bp))
-		return RACED;
-	return stacks__intern(st, pcs, npcs, &c->stack) ? NO_MEMORY : KEEP;
-}
-
-static int cmp_candidate(const void *a, const void *b)
-{
-	const struct candidate *x = a, *y = b;
-
-	if (x->reason != y->reason)
-		return x->reason < y->reason ? -1 : 1;
-	if (x->gopc != y->gopc)
-		return x->gopc < y->gopc ? -1 : 1;
-	if (x->stack != y->stack)
-		return x->stack < y->stack ? -1 : 1;
-	/* Within a group: ascending goid. */
-	if (x->goid != y->goid)
-		return x->goid < y->goid ? -1 : 1;
-	return 0;
-}
-
-static int same_group(const struct candidate *x, const struct candidate *y)
-{
-	return x->reason == y->reason && x->gopc == y->gopc &&
-	       x->stack == y->stack;
+	return gread__walk_stack(t, pc, bp, stack_lo, stack_hi, pcs, max_pcs);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -315,17 +43,90 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void find_site(const struct gtable_source *src, uint64_t pc,
-		      struct glt_site *out)
-{
-	size_t i;
+/* Groups by (wait reason, creation pc, stack), open addressing. */
+struct group_key {
+	uint64_t gopc;
+	uint32_t reason, stack;
+};
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < src->nsites; i++)
-		if (src->site_pcs[i] == pc) {
-			*out = src->sites[i];
-			return;
+struct group_index {
+	struct group_key *keys;	/* by group id */
+	uint64_t *startpcs;	/* by group id: its first member's */
+	uint32_t *slots;	/* group id + 1, 0 free */
+	size_t nslots, n, cap;
+};
+
+static uint64_t key_hash(const struct group_key *k)
+{
+	uint64_t h = k->gopc * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((uint64_t)k->reason << 32 | k->stack) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 29);
+}
+
+static int group_index__rehash(struct group_index *gi)
+{
+	size_t n = gi->nslots ? gi->nslots * 2 : 64, i, j;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < gi->n; i++) {
+		for (j = key_hash(&gi->keys[i]) & (n - 1); slots[j];
+		     j = (j + 1) & (n - 1))
+			;
+		slots[j] = i + 1;
+	}
+	free(gi->slots);
+	gi->slots = slots;
+	gi->nslots = n;
+	return 0;
+}
+
+static int group_index__get(struct group_index *gi,
+			    const struct group_key *k, uint64_t startpc,
+			    uint32_t *id)
+{
+	struct group_key *e;
+	size_t j;
+	int err;
+
+	if ((gi->n + 1) * 2 > gi->nslots && (err = group_index__rehash(gi)))
+		return err;
+	for (j = key_hash(k) & (gi->nslots - 1); gi->slots[j];
+	     j = (j + 1) & (gi->nslots - 1)) {
+		e = &gi->keys[gi->slots[j] - 1];
+		if (e->gopc == k->gopc && e->reason == k->reason &&
+		    e->stack == k->stack) {
+			*id = gi->slots[j] - 1;
+			return 0;
 		}
+	}
+	if (gi->n == gi->cap) {
+		size_t cap = gi->cap ? gi->cap * 2 : 64;
+		uint64_t *pcs;
+
+		e = realloc(gi->keys, cap * sizeof(*e));
+		if (e)
+			gi->keys = e;
+		pcs = e ? realloc(gi->startpcs, cap * sizeof(*pcs)) : NULL;
+		if (!pcs)
+			return -ENOMEM;
+		gi->startpcs = pcs;
+		gi->cap = cap;
+	}
+	gi->keys[gi->n] = *k;
+	gi->startpcs[gi->n] = startpc;
+	*id = gi->n;
+	gi->slots[j] = ++gi->n;
+	return 0;
+}
+
+static void group_index__free(struct group_index *gi)
+{
+	free(gi->keys);
+	free(gi->startpcs);
+	free(gi->slots);
 }
 
 /* One report's work in progress. */
@@ -334,169 +135,508 @@ struct build {
 	const struct gtable_source *src;
 	struct candidate *cands;
 	size_t n;
-	struct stacks stacks;
-	int err;		/* sticky: out of memory while interning */
+	struct stackset stacks;
+	struct stackset_map from_snap;	/* snapshot stack ids -> ours */
+	struct snapshot_g *seen_next;	/* the probes' goroutines, new */
+	size_t nseen_next, cap_seen_next;
+	struct group_index groups;
+	struct gread reader;
+	/* The window being checked. */
+	struct pending *win;
+	size_t nwin;
+	uint64_t *addrs;
+	uint8_t *gbufs;
+	bool *ok;
+	struct gread_item *items;
+	size_t *item_of;
+	/* Sites sorted by pc. */
+	struct site_ent *sites;
 };
 
-/* Turns sorted candidates c[0..n) into one group. */
-static int make_group(const struct build *b, const struct candidate *c,
-		      size_t n, struct gt_group *grp)
+struct site_ent {
+	uint64_t pc;
+	struct glt_site site;
+};
+
+static int cmp_site(const void *a, const void *b)
 {
-	const struct stack_ent *stack = &b->stacks.ents[c->stack];
+	return cmp_u64(&((const struct site_ent *)a)->pc,
+		       &((const struct site_ent *)b)->pc);
+}
+
+static void find_site(const struct build *b, uint64_t pc,
+		      struct glt_site *out)
+{
+	struct site_ent key = { .pc = pc }, *e;
+
+	memset(out, 0, sizeof(*out));
+	e = b->src->nsites ? bsearch(&key, b->sites, b->src->nsites,
+				     sizeof(key), cmp_site) : NULL;
+	if (e)
+		*out = e->site;
+}
+
+static int add_candidate(struct build *b, const struct pending *pd,
+			 const struct gfields *f, uint64_t object,
+			 uint8_t kind, uint32_t stack)
+{
+	const struct gtable_source *src = b->src;
+	struct candidate *c = &b->cands[b->n];
+	struct group_key key = { .gopc = f->gopc, .reason = pd->p.reason,
+				 .stack = stack };
+	int err;
+
+	*c = (struct candidate){
+		.goid = pd->goid, .object = object, .object_kind = kind,
+		.lower_bound = pd->lower_bound,
+		.at_attach = pd->at_attach,
+		.parked_ns = src->now_ns > pd->p.park_ns ?
+			     src->now_ns - pd->p.park_ns : 0 };
+	err = group_index__get(&b->groups, &key, f->startpc, &c->group);
+	if (!err)
+		b->n++;
+	return err;
+}
+
+/* Keeps what was found of a goroutine for the next report: in its
+ * snapshot entry, or (one the probes saw park) in the next seen list. */
+static int keep(struct build *b, const struct pending *pd,
+		const struct snapshot_g *found)
+{
+	struct snapshot_g *sg = pd->sg;
+
+	if (!sg && pd->seen) {
+		pd->seen->used = true;
+		sg = pd->seen;
+	} else if (!sg) {
+		/* Room for every record was reserved; pages are only used
+		 * as entries are written. */
+		if (b->nseen_next == b->cap_seen_next)
+			return -ENOMEM;
+		sg = &b->seen_next[b->nseen_next++];
+		*sg = (struct snapshot_g){ .goid = pd->goid, .g = pd->p.g,
+			.first_seen_ns = pd->p.park_ns, .reason = pd->p.reason };
+	}
+	sg->resolved = found->resolved;
+	sg->stack = found->stack;
+	sg->object = found->object;
+	sg->object_kind = found->object_kind;
+	sg->state = found->state;
+	return 0;
+}
+
+/* What gread__resolve found of the window's new goroutines: kept, and
+ * stored for the next report. */
+static int take_resolved(struct build *b, size_t nitems)
+{
+	struct gt_stats *stats = &b->gt->stats;
+	struct snapshot_g rec;
+	struct gread_item *it;
+	struct pending *pd;
+	uint32_t stack;
+	size_t i;
+	int err;
+
+	err = gread__resolve(&b->reader, b->items, nitems);
+	for (i = 0; !err && i < nitems; i++) {
+		it = &b->items[i];
+		pd = &b->win[b->item_of[i]];
+		if (it->verdict == GREAD_READ_FAILED) {
+			stats->read_failed++;
+			continue;
+		}
+		if (it->verdict == GREAD_RACED) {
+			stats->raced++;
+			continue;
+		}
+		err = stackset__intern(&b->stacks, it->pcs, it->npcs, &stack);
+		if (!err)
+			err = add_candidate(b, pd, &it->f, it->object,
+					    it->object_kind, stack);
+		if (err || !b->src->snap)
+			continue;
+		rec = (struct snapshot_g){ .resolved = true,
+			.object = it->object, .object_kind = it->object_kind,
+			.state = gread__state(&it->f) };
+		err = stackset__intern(&b->src->snap->stacks, it->pcs,
+				       it->npcs, &rec.stack);
+		if (!err)
+			err = keep(b, pd, &rec);
+	}
+	return err;
+}
+
+/* Checks the window's goroutines in their g: still the goroutine that
+ * parked, still parked for the same reason. A snapshot entry whose g did
+ * not change since it was resolved keeps its stack and object; the rest
+ * are resolved, in one batch. */
+static int check_window(struct build *b)
+{
+	const struct go_offsets *o = gobin__offsets(b->src->bin);
+	struct gt_stats *stats = &b->gt->stats;
+	const struct snapshot_g *known;
+	struct pending *pd;
+	size_t i, nitems = 0;
+	struct gfields f;
+	uint32_t stack;
+	int err;
+
+	for (i = 0; i < b->nwin; i++)
+		b->addrs[i] = b->win[i].p.g;
+	err = gread__gs(b->src->target, b->addrs, b->nwin, o->g_size,
+			b->gbufs, b->ok);
+	for (i = 0; !err && i < b->nwin; i++) {
+		pd = &b->win[i];
+		if (!b->ok[i]) {
+			stats->read_failed++;
+			continue;
+		}
+		gread__parse(o, b->gbufs + i * o->g_size, &f);
+		if (f.goid != pd->goid) {
+			stats->reused++;
+			continue;
+		}
+		/* Woken by a path the probes do not see (netpoll, park
+		 * abort), or parked again by something other than gopark
+		 * (GC suspension). */
+		if (!go_status_parked(f.status) || f.reason != pd->p.reason) {
+			stats->running++;
+			continue;
+		}
+		known = pd->sg ? pd->sg : pd->seen;
+		if (known && known->resolved &&
+		    known->state == gread__state(&f)) {
+			err = stackset_map__get(&b->from_snap, known->stack,
+						&stack);
+			if (!err)
+				err = add_candidate(b, pd, &f, known->object,
+						    known->object_kind, stack);
+			if (!err && !pd->sg)
+				pd->seen->used = true;
+			continue;
+		}
+		/* Not zeroed whole: pcs is written by the walk. */
+		b->items[nitems].g = pd->p.g;
+		b->items[nitems].lock = pd->p.lock;
+		b->items[nitems].f = f;
+		b->item_of[nitems++] = i;
+	}
+	if (!err && nitems)
+		err = take_resolved(b, nitems);
+	b->nwin = 0;
+	return err;
+}
+
+/* Queues one tracked goroutine, if old enough; a full window is
+ * checked. */
+static int consider(struct build *b, uint64_t goid, const struct glt_parked *p,
+		    struct snapshot_g *sg, struct snapshot_g *seen,
+		    bool lower_bound, bool at_attach)
+{
+	const struct gtable_source *src = b->src;
+
+	if (src->now_ns < p->park_ns ||
+	    src->now_ns - p->park_ns < src->threshold_ns) {
+		b->gt->stats.young++;
+		return 0;
+	}
+	/* The same park as the last report saw: same time, same g. */
+	if (seen && (seen->first_seen_ns != p->park_ns || seen->g != p->g ||
+		     seen->reason != p->reason))
+		seen = NULL;
+	b->win[b->nwin++] = (struct pending){ .goid = goid, .p = *p,
+		.sg = sg, .seen = seen, .lower_bound = lower_bound,
+		.at_attach = at_attach };
+	return b->nwin == GREAD_WINDOW ? check_window(b) : 0;
+}
+
+/* The probes' records in goid order (order[]), each with what the last
+ * report kept of it: the seen list is sorted by goid too, so one pass
+ * over both pairs them. */
+static int consider_probed(struct build *b, const struct key_idx *order)
+{
+	const struct gtable_source *src = b->src;
+	struct snapshot_g *seen = src->snap ? src->snap->seen : NULL;
+	size_t nseen = src->snap ? src->snap->nseen : 0, i, j = 0, k;
+	int err = 0;
+
+	for (i = 0; !err && i < src->nparked; i++) {
+		k = order[i].idx;
+		while (j < nseen && seen[j].goid < src->goids[k])
+			j++;
+		err = consider(b, src->goids[k], &src->parked[k], NULL,
+			       j < nseen && seen[j].goid == src->goids[k] ?
+			       &seen[j] : NULL, false, false);
+	}
+	return err;
+}
+
+/* Snapshot goroutines the probes have not seen park since attach (both
+ * lists in goid order, paired in one pass). Their park time is a lower
+ * bound: the first scan that saw them, or earlier when a GC stamped
+ * g.waitsince (the runtime's nanotime is CLOCK_MONOTONIC too). */
+static int consider_snapshot(struct build *b, const struct key_idx *order)
+{
+	const struct gtable_source *src = b->src;
+	struct snapshot *snap = src->snap;
+	size_t i, j = 0;
+	int err = 0;
+
+	for (i = 0; !err && i < snap->n; i++) {
+		struct snapshot_g *sg = &snap->gs[i];
+		struct glt_parked p = { .g = sg->g, .reason = sg->reason,
+					.park_ns = sg->first_seen_ns };
+
+		while (j < src->nparked && order[j].key < sg->goid)
+			j++;
+		if (j < src->nparked && order[j].key == sg->goid)
+			continue;
+		if (sg->waitsince && sg->waitsince < p.park_ns)
+			p.park_ns = sg->waitsince;
+		b->gt->stats.tracked++;
+		err = consider(b, sg->goid, &p, sg, NULL, true,
+			       sg->first_seen_ns <= snap->first_taken_ns);
+	}
+	return err;
+}
+
+/* Sorts the candidates by group, then goid, in O(n) but for groups whose
+ * members came out of order (probe records come in hash order). */
+static int order_candidates(struct build *b, uint32_t **out_idx,
+			    size_t **out_start)
+{
+	size_t ng = b->groups.n, i, *start;
+	uint32_t *idx;
+	size_t *fill;
+
+	idx = malloc((b->n ? b->n : 1) * sizeof(*idx));
+	start = calloc(ng + 1, sizeof(*start));
+	fill = malloc((ng ? ng : 1) * sizeof(*fill));
+	if (!idx || !start || !fill) {
+		free(idx);
+		free(start);
+		free(fill);
+		return -ENOMEM;
+	}
+	for (i = 0; i < b->n; i++)
+		start[b->cands[i].group + 1]++;
+	for (i = 0; i < ng; i++)
+		start[i + 1] += start[i];
+	memcpy(fill, start, ng * sizeof(*fill));
+	for (i = 0; i < b->n; i++)
+		idx[fill[b->cands[i].group]++] = i;
+	free(fill);
+	*out_idx = idx;
+	*out_start = start;
+	return 0;
+}
+
+/* Puts a group's members in goid order. */
+static int sort_by_goid(const struct build *b, uint32_t *idx, size_t n)
+{
+	struct key_idx *k = malloc(n * sizeof(*k));
+	size_t i;
+	int err;
+
+	if (!k)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		k[i] = (struct key_idx){ b->cands[idx[i]].goid, idx[i] };
+	err = keysort__sort(k, n);
+	for (i = 0; !err && i < n; i++)
+		idx[i] = k[i].idx;
+	free(k);
+	return err;
+}
+
+/* Turns candidates idx[0..n) of one group into a group. */
+static int make_group(struct build *b, uint32_t *idx, size_t n,
+		      struct gt_group *grp)
+{
+	const struct candidate *c0 = &b->cands[idx[0]], *c;
+	const struct group_key *key = &b->groups.keys[c0->group];
+	const uint64_t *pcs;
 	uint64_t *sorted;
 	size_t i;
+	int npcs;
 
+	for (i = 1; i < n; i++)
+		if (b->cands[idx[i]].goid < b->cands[idx[i - 1]].goid)
+			break;
+	if (i < n && sort_by_goid(b, idx, n))
+		return -ENOMEM;
 	memset(grp, 0, sizeof(*grp));
 	grp->goids = malloc(n * sizeof(*grp->goids));
 	grp->parked_ns = malloc(n * sizeof(*grp->parked_ns));
+	grp->objects = malloc(n * sizeof(*grp->objects));
+	grp->at_attach = malloc(n * sizeof(*grp->at_attach));
 	sorted = malloc(n * sizeof(*sorted));
-	if (!grp->goids || !grp->parked_ns || !sorted) {
+	if (!grp->goids || !grp->parked_ns || !grp->objects ||
+	    !grp->at_attach || !sorted) {
 		free(sorted);
 		return -ENOMEM;
 	}
-	grp->reason = c->reason;
-	grp->gopc = c->gopc;
-	grp->startpc = c->startpc;
-	grp->npcs = stack->n;
-	memcpy(grp->pcs, b->stacks.pcs + stack->off,
-	       grp->npcs * sizeof(grp->pcs[0]));
+	grp->reason = key->reason;
+	grp->gopc = key->gopc;
+	grp->startpc = b->groups.startpcs[c0->group];
+	pcs = stackset__get(&b->stacks, key->stack, &npcs);
+	grp->npcs = npcs < GT_MAX_FRAMES ? npcs : GT_MAX_FRAMES;
+	memcpy(grp->pcs, pcs, grp->npcs * sizeof(grp->pcs[0]));
 	grp->count = n;
 	for (i = 0; i < n; i++) {
-		grp->lower_bound |= c[i].lower_bound;
-		grp->goids[i] = c[i].goid;
-		grp->parked_ns[i] = sorted[i] = c[i].parked_ns;
+		c = &b->cands[idx[i]];
+		grp->lower_bound |= c->lower_bound;
+		grp->goids[i] = c->goid;
+		grp->parked_ns[i] = sorted[i] = c->parked_ns;
+		grp->objects[i] = c->object;
+		grp->at_attach[i] = c->at_attach;
+		if (c->object && !grp->object_kind)
+			grp->object_kind = c->object_kind;
 	}
-	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	if (keysort__u64(sorted, n))
+		goto nomem;
 	grp->oldest_ns = sorted[n - 1];
 	grp->median_ns = sorted[n / 2];
 	/* Distinct objects: reuse the buffer, sorted again by object. */
 	for (i = 0; i < n; i++) {
-		sorted[i] = c[i].object;
-		grp->unknown_objects += !c[i].object;
+		sorted[i] = grp->objects[i];
+		grp->unknown_objects += !sorted[i];
 	}
-	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	if (keysort__u64(sorted, n))
+		goto nomem;
 	for (i = 0; i < n; i++)
 		if (sorted[i] && (i == 0 || sorted[i] != sorted[i - 1]))
 			grp->nobjects++;
 	grp->object = grp->nobjects == 1 && !grp->unknown_objects ?
 		      sorted[0] : 0;
 	free(sorted);
-	find_site(b->src, c->gopc, &grp->site);
+	find_site(b, key->gopc, &grp->site);
 	return 0;
+nomem:
+	free(sorted);
+	return -ENOMEM;
 }
 
-/* Checks one tracked goroutine and, if it passes, appends it. */
-static void consider(struct build *b, uint64_t goid,
-		     const struct glt_parked *p, bool lower_bound)
+static int make_groups(struct build *b)
 {
-	const struct gtable_source *src = b->src;
-	struct gt_stats *stats = &b->gt->stats;
+	struct gtable *gt = b->gt;
+	size_t *start = NULL, i;
+	uint32_t *idx = NULL;
+	int err;
 
-	if (src->now_ns < p->park_ns ||
-	    src->now_ns - p->park_ns < src->threshold_ns) {
-		stats->young++;
-		return;
+	err = order_candidates(b, &idx, &start);
+	if (err)
+		return err;
+	gt->groups = calloc(b->groups.n, sizeof(*gt->groups));
+	if (!gt->groups)
+		err = -ENOMEM;
+	for (i = 0; !err && i < b->groups.n; i++) {
+		err = make_group(b, idx + start[i], start[i + 1] - start[i],
+				 &gt->groups[i]);
+		gt->ngroups = i + 1;
 	}
-	switch (read_candidate(src, goid, p, &b->stacks, &b->cands[b->n])) {
-	case KEEP:
-		b->cands[b->n++].lower_bound = lower_bound;
-		break;
-	case RUNNING:
-		stats->running++;
-		break;
-	case REUSED:
-		stats->reused++;
-		break;
-	case READ_FAILED:
-		stats->read_failed++;
-		break;
-	case RACED:
-		stats->raced++;
-		break;
-	case NO_MEMORY:
-		b->err = -ENOMEM;
-		break;
-	}
+	free(idx);
+	free(start);
+	return err;
 }
 
-/* Snapshot goroutines the probes have not seen park since attach. Their
- * park time is a lower bound: the first scan that saw them, or earlier
- * when a GC stamped g.waitsince (the runtime's nanotime is
- * CLOCK_MONOTONIC too). */
-static int consider_snapshot(struct build *b)
+static int build__init(struct build *b)
 {
 	const struct gtable_source *src = b->src;
-	const struct snapshot *snap = src->snap;
-	uint64_t *seen;
-	size_t i;
+	size_t max = src->nparked + (src->snap ? src->snap->n : 0), i;
+	size_t gsz = gobin__offsets(src->bin)->g_size;
 
-	seen = malloc((src->nparked ? src->nparked : 1) * sizeof(*seen));
-	if (!seen)
+	b->cands = malloc((max ? max : 1) * sizeof(*b->cands));
+	b->win = malloc(GREAD_WINDOW * sizeof(*b->win));
+	b->addrs = malloc(GREAD_WINDOW * sizeof(*b->addrs));
+	b->gbufs = malloc(GREAD_WINDOW * gsz);
+	b->ok = malloc(GREAD_WINDOW * sizeof(*b->ok));
+	b->items = malloc(GREAD_WINDOW * sizeof(*b->items));
+	b->item_of = malloc(GREAD_WINDOW * sizeof(*b->item_of));
+	b->sites = malloc((src->nsites ? src->nsites : 1) * sizeof(*b->sites));
+	if (!b->cands || !b->win || !b->addrs || !b->gbufs || !b->ok ||
+	    !b->items || !b->item_of || !b->sites)
 		return -ENOMEM;
-	memcpy(seen, src->goids, src->nparked * sizeof(*seen));
-	qsort(seen, src->nparked, sizeof(*seen), cmp_u64);
-	for (i = 0; i < snap->n; i++) {
-		const struct snapshot_g *sg = &snap->gs[i];
-		struct glt_parked p = { .g = sg->g, .reason = sg->reason,
-					.park_ns = sg->first_seen_ns };
-
-		if (bsearch(&sg->goid, seen, src->nparked, sizeof(*seen),
-			    cmp_u64))
-			continue;
-		if (sg->waitsince && sg->waitsince < p.park_ns)
-			p.park_ns = sg->waitsince;
-		b->gt->stats.tracked++;
-		consider(b, sg->goid, &p, true);
+	for (i = 0; i < src->nsites; i++)
+		b->sites[i] = (struct site_ent){ src->site_pcs[i],
+						 src->sites[i] };
+	qsort(b->sites, src->nsites, sizeof(*b->sites), cmp_site);
+	if (src->snap) {
+		b->from_snap = (struct stackset_map){ &src->snap->stacks,
+						      &b->stacks, NULL, 0 };
+		b->cap_seen_next = src->nparked;
+		b->seen_next = malloc((src->nparked ? src->nparked : 1) *
+				      sizeof(*b->seen_next));
+		if (!b->seen_next)
+			return -ENOMEM;
 	}
-	free(seen);
+	/* The semtable holds at most one sudog per goroutine. */
+	gread__init(&b->reader, src->bin, src->target,
+		    (src->snap ? src->snap->allglen : 0) + max + 1024);
 	return 0;
+}
+
+static void build__free(struct build *b)
+{
+	free(b->cands);
+	free(b->win);
+	free(b->addrs);
+	free(b->gbufs);
+	free(b->ok);
+	free(b->items);
+	free(b->item_of);
+	free(b->sites);
+	stackset_map__free(&b->from_snap);
+	free(b->seen_next);
+	stackset__free(&b->stacks);
+	group_index__free(&b->groups);
+	gread__free(&b->reader);
 }
 
 int gtable__build(struct gtable *gt, const struct gtable_source *src)
 {
 	struct build b = { .gt = gt, .src = src };
-	size_t i, start, max = src->nparked;
-	int err = 0;
+	struct key_idx *order;
+	size_t i;
+	int err;
 
 	memset(gt, 0, sizeof(*gt));
 	gt->stats.tracked = src->nparked;
-	if (src->snap) {
-		max += src->snap->n;
+	gt->threshold_ns = src->threshold_ns;
+	if (src->snap)
 		gt->max_goid = src->snap->max_goid;
-	}
-	b.cands = malloc((max ? max : 1) * sizeof(*b.cands));
-	if (!b.cands)
-		return -ENOMEM;
-	for (i = 0; i < src->nparked; i++) {
+	err = build__init(&b);
+	/* The probes' records come in hash order: by goid, they pair with
+	 * the snapshot's lists in one pass, and groups fill in order. */
+	order = malloc((src->nparked ? src->nparked : 1) * sizeof(*order));
+	if (!order)
+		err = err ?: -ENOMEM;
+	for (i = 0; !err && i < src->nparked; i++) {
+		order[i] = (struct key_idx){ src->goids[i], i };
 		if (src->goids[i] > gt->max_goid)
 			gt->max_goid = src->goids[i];
-		consider(&b, src->goids[i], &src->parked[i], false);
 	}
-	if (src->snap)
-		err = consider_snapshot(&b);
 	if (!err)
-		err = b.err;
-	if (err || !b.n)
-		goto out;
-	qsort(b.cands, b.n, sizeof(*b.cands), cmp_candidate);
-	gt->groups = calloc(b.n, sizeof(*gt->groups));
-	if (!gt->groups) {
-		err = -ENOMEM;
-		goto out;
+		err = keysort__sort(order, src->nparked);
+	if (!err)
+		err = consider_probed(&b, order);
+	if (!err && src->snap)
+		err = consider_snapshot(&b, order);
+	free(order);
+	if (!err && b.nwin)
+		err = check_window(&b);
+	/* The seen list is replaced whole: goroutines gone meanwhile
+	 * leave it. */
+	if (!err && src->snap) {
+		err = snapshot__update_seen(src->snap, b.seen_next,
+					    b.nseen_next);
+		b.seen_next = NULL;
 	}
-	for (start = 0, i = 1; i <= b.n; i++) {
-		if (i < b.n && same_group(&b.cands[start], &b.cands[i]))
-			continue;
-		err = make_group(&b, &b.cands[start], i - start,
-				 &gt->groups[gt->ngroups++]);
-		if (err)
-			goto out;
-		start = i;
-	}
-	gt->ngoroutines = b.n;
-out:
-	free(b.cands);
-	stacks__free(&b.stacks);
+	if (!err && b.n)
+		err = make_groups(&b);
+	if (!err)
+		gt->ngoroutines = b.n;
+	build__free(&b);
 	if (err)
 		gtable__clear(gt);
 	return err;
@@ -509,9 +649,25 @@ void gtable__clear(struct gtable *gt)
 	for (i = 0; i < gt->ngroups; i++) {
 		free(gt->groups[i].goids);
 		free(gt->groups[i].parked_ns);
+		free(gt->groups[i].objects);
+		free(gt->groups[i].at_attach);
 	}
 	free(gt->groups);
 	memset(gt, 0, sizeof(*gt));
+}
+
+const char *gtable__object_kind_name(enum gt_object_kind kind)
+{
+	switch (kind) {
+	case GT_OBJECT_CHAN:
+		return "channel";
+	case GT_OBJECT_COND:
+		return "cond";
+	case GT_OBJECT_SEMA:
+		return "sema";
+	default:
+		return NULL;
+	}
 }
 
 const char *gtable__class_name(enum gt_class class)

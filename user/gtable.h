@@ -10,10 +10,9 @@
 #include <stdint.h>
 #include "goleaktrace.h"
 #include "gobin.h"
+#include "gread.h"
 #include "snapshot.h"
 #include "target.h"
-
-#define GT_MAX_FRAMES 64
 
 /* Leak classes; gtable__class_name() gives the exact names used in JSON
  * and pprof labels. */
@@ -34,10 +33,16 @@ struct gt_group {
 	int npcs;
 	uint64_t *goids;		/* sorted ascending */
 	uint64_t *parked_ns;		/* same order as goids */
+	uint64_t *objects;		/* same order: what each waits on,
+					 * 0 when unknown */
+	bool *at_attach;		/* same order: parked when we attached
+					 * (its time a lower bound) */
 	size_t count;
 	uint64_t startpc;		/* goroutine's entry function */
+	enum gt_object_kind object_kind;	/* of the known objects */
 	uint64_t object;		/* what its members wait on (hchan,
-					 * cond) when they all share one, else 0 */
+					 * cond, semaphore) when they all
+					 * share one, else 0 */
 	size_t nobjects;		/* distinct known objects waited on */
 	size_t unknown_objects;		/* members whose object is unknown */
 	uint64_t oldest_ns, median_ns;
@@ -65,6 +70,7 @@ struct gtable {
 	size_t ngroups;
 	size_t ngoroutines;
 	uint64_t max_goid;		/* newest goroutine id seen */
+	uint64_t threshold_ns;		/* of the source */
 	struct gt_stats stats;
 };
 
@@ -81,12 +87,15 @@ struct gtable_source {
 	const struct glt_site *sites;
 	size_t nsites;
 	/* Goroutines parked before attach; the probes' record wins for a
-	 * goid in both. May be NULL. */
-	const struct snapshot *snap;
+	 * goid in both. May be NULL. What is read of its goroutines (stack,
+	 * wait object) is kept in it for the next report. */
+	struct snapshot *snap;
 };
 
 int gtable__build(struct gtable *gt, const struct gtable_source *src);
 const char *gtable__class_name(enum gt_class class);
+/* "channel", "cond", "sema"; NULL for GT_OBJECT_NONE. */
+const char *gtable__object_kind_name(enum gt_object_kind kind);
 void gtable__clear(struct gtable *gt);
 
 /* Frame-pointer walk of a parked goroutine's stack from g.sched.pc/bp,

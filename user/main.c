@@ -534,6 +534,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	popts.max_goroutines = opts.max_goroutines;
+	popts.max_sites = opts.max_sites;
 	popts.btf_path = opts.btf_path;
 	if (!opts.no_probes) {
 		err = probes__open(&tr.probes, &popts, &why);

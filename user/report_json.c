@@ -176,11 +176,13 @@ static void print_creator(FILE *out, const struct report_info *info,
 		(unsigned long long)g->site.exited);
 }
 
-/* What the members wait on: one shared object (a worker pool's channel)
- * or each its own. */
+/* What the members wait on: its kind, one shared object (a worker
+ * pool's channel, a mutex's semaphore) or each its own. */
 static void print_wait_object(FILE *out, const struct gt_group *g)
 {
-	fputs(",\"wait_object\":{\"shared\":", out);
+	fputs(",\"wait_object\":{\"kind\":", out);
+	report_json__string(out, gtable__object_kind_name(g->object_kind));
+	fputs(",\"shared\":", out);
 	if (g->object)
 		fprintf(out, "\"0x%llx\"", (unsigned long long)g->object);
 	else
@@ -189,19 +191,56 @@ static void print_wait_object(FILE *out, const struct gt_group *g)
 		g->unknown_objects);
 }
 
+/* A list of numbers, written in chunks: a group may have a million
+ * members, and one fprintf each costs more than the rest of a report.
+ * hex: as "0x..." strings, 0 as null (an unknown object). */
+static void print_numbers(FILE *out, const char *name, const uint64_t *v,
+			  size_t n, bool hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[8192], num[24];
+	size_t used = 0, i, len;
+	unsigned base = hex ? 16 : 10;
+	uint64_t x;
+
+	fprintf(out, ",\"%s\":[", name);
+	for (i = 0; i < n; i++) {
+		if (used > sizeof(buf) - 32) {
+			fwrite(buf, 1, used, out);
+			used = 0;
+		}
+		if (i)
+			buf[used++] = ',';
+		/* Groups built by hand may lack the objects. */
+		if (hex && (!v || !v[i])) {
+			memcpy(buf + used, "null", 4);
+			used += 4;
+			continue;
+		}
+		len = 0;
+		x = v[i];
+		do {
+			num[len++] = digits[x % base];
+			x /= base;
+		} while (x);
+		if (hex) {
+			memcpy(buf + used, "\"0x", 3);
+			used += 3;
+		}
+		while (len)
+			buf[used++] = num[--len];
+		if (hex)
+			buf[used++] = '"';
+	}
+	fwrite(buf, 1, used, out);
+	fputc(']', out);
+}
+
 static void print_goids(FILE *out, const struct gt_group *g)
 {
-	size_t i;
-
-	fputs(",\"goids\":[", out);
-	for (i = 0; i < g->count; i++)
-		fprintf(out, "%s%llu", i ? "," : "",
-			(unsigned long long)g->goids[i]);
-	fputs("],\"parked_ns\":[", out);
-	for (i = 0; i < g->count; i++)
-		fprintf(out, "%s%llu", i ? "," : "",
-			(unsigned long long)g->parked_ns[i]);
-	fputc(']', out);
+	print_numbers(out, "goids", g->goids, g->count, false);
+	print_numbers(out, "parked_ns", g->parked_ns, g->count, false);
+	print_numbers(out, "objects", g->objects, g->count, true);
 }
 
 static void print_counters(FILE *out, const struct report_info *info,

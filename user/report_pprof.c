@@ -32,8 +32,10 @@ typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 
 struct report_pprof {
-	char *path;		/* the file, or the directory */
-	bool dir;
+	char *path;		/* as given: the file, or the directory */
+	char *prefix;		/* path up to the file names, for messages */
+	char *base;		/* the file's name; NULL for a directory */
+	int dirfd;		/* where the files go, opened once */
 	pid_t pid;
 	char exe[PATH_MAX];	/* the mapping's name, as the target sees it */
 	uint64_t map_start, map_limit, map_offset;
@@ -331,9 +333,11 @@ static int add_comments(struct builder *b, const struct gtable *gt)
 				  info->final ? "final" : "interval");
 	if (!err)
 		err = add_comment(b, "events: %llu parks, %llu readies, "
-		"%llu spawns, %llu exits; %llu goroutines tracked",
+		"%llu spawns, %llu exits, %llu readies of unknown goroutines; "
+		"%llu goroutines tracked",
 		(unsigned long long)c->parks, (unsigned long long)c->readies,
 		(unsigned long long)c->spawns, (unsigned long long)c->exits,
+		(unsigned long long)c->ready_unknown,
 		(unsigned long long)s->tracked);
 	if (!err)
 		err = add_comment(b, "dropped: %llu parks (map full), "
@@ -619,6 +623,60 @@ static void read_mapping(struct report_pprof *r, const struct target *t)
 	fclose(f);
 }
 
+/* Opens the directory the profiles go to. A symlink as its last
+ * component is followed only where others cannot have planted it: not
+ * in a world-writable directory such as /tmp. */
+static int open_out_dir(const char *dir, int *out)
+{
+	char *copy, *slash, *parent = NULL;
+	size_t len = strlen(dir);
+	struct stat st;
+	int fd, err = 0;
+
+	/* A trailing slash would make open() follow the link. */
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	copy = strndup(dir, len);
+	if (!copy)
+		return -ENOMEM;
+	fd = open(copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && !lstat(copy, &st) && S_ISLNK(st.st_mode)) {
+		slash = strrchr(copy, '/');
+		parent = slash ? strndup(copy, slash - copy + 1) : strdup(".");
+		if (!parent) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (!stat(parent, &st) && (st.st_mode & S_IWOTH)) {
+			fprintf(stderr, "goleaktrace: refusing to write profiles "
+				"into %s: it is a symlink in the world-writable "
+				"directory %s, where anyone could have planted "
+				"it; give the real directory\n", dir, parent);
+			err = -ELOOP;
+			goto out;
+		}
+		fd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "goleaktrace: failed to open output directory "
+			"%s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	if (faccessat(fd, ".", W_OK, 0)) {
+		err = -errno;
+		fprintf(stderr, "goleaktrace: failed to open output directory "
+			"%s: %s\n", dir, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	*out = fd;
+out:
+	free(parent);
+	free(copy);
+	return err;
+}
+
 int report_pprof__open(struct report_pprof **out, const char *path,
 		       const struct target *t)
 {
@@ -626,6 +684,7 @@ int report_pprof__open(struct report_pprof **out, const char *path,
 	size_t len = strlen(path);
 	char *dir = NULL, *slash;
 	struct stat st;
+	bool is_dir;
 	int err;
 
 	*out = NULL;
@@ -634,31 +693,46 @@ int report_pprof__open(struct report_pprof **out, const char *path,
 		err = -ENOMEM;
 		goto out;
 	}
+	r->dirfd = -1;
 	r->pid = t->pid;
-	r->dir = len && path[len - 1] == '/';
-	if (r->dir && mkdir(path, 0755) && errno != EEXIST) {
+	is_dir = len && path[len - 1] == '/';
+	if (is_dir && mkdir(path, 0755) && errno != EEXIST) {
 		err = -errno;
 		fprintf(stderr, "goleaktrace: failed to create directory "
 			"%s: %s\n", path, strerror(errno));
 		goto out;
 	}
 	if (!stat(path, &st) && S_ISDIR(st.st_mode))
-		r->dir = true;
+		is_dir = true;
 	/* Fail now rather than at the first report. */
-	if (r->dir) {
+	if (is_dir) {
 		dir = strdup(path);
+		r->prefix = malloc(len + 2);
+		if (r->prefix)
+			sprintf(r->prefix, "%s%s", path,
+				path[len - 1] == '/' ? "" : "/");
 	} else {
-		slash = strrchr(r->path, '/');
-		dir = slash ? strndup(path, slash - r->path + 1) : strdup(".");
+		slash = strrchr(path, '/');
+		dir = slash ? strndup(path, slash - path + 1) : strdup(".");
+		r->prefix = slash ? strndup(path, slash - path + 1) : strdup("");
+		r->base = strdup(slash ? slash + 1 : path);
 	}
-	if (!dir) {
+	if (!dir || !r->prefix || (!is_dir && !r->base)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (access(dir, W_OK)) {
-		err = -errno;
-		fprintf(stderr, "goleaktrace: failed to open output directory "
-			"%s: %s\n", dir, strerror(errno));
+	err = open_out_dir(dir, &r->dirfd);
+	if (err)
+		goto out;
+	/* The file is replaced at each report: never a link, which rename()
+	 * would replace too, but a link there was planted or is a mistake. */
+	if (!is_dir && !fstatat(r->dirfd, r->base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    !S_ISREG(st.st_mode)) {
+		err = S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
+		fprintf(stderr, "goleaktrace: refusing to write the profile to "
+			"%s: it is %s; remove it or choose another -o\n", path,
+			S_ISLNK(st.st_mode) ? "a symlink (profiles are never "
+			"written through one)" : "not a regular file");
 		goto out;
 	}
 	read_mapping(r, t);
@@ -676,7 +750,11 @@ void report_pprof__free(struct report_pprof *r)
 {
 	if (!r)
 		return;
+	if (r->dirfd >= 0)
+		close(r->dirfd);
 	free(r->path);
+	free(r->prefix);
+	free(r->base);
 	free(r);
 }
 
@@ -685,24 +763,23 @@ const char *report_pprof__last_path(const struct report_pprof *r)
 	return r->last;
 }
 
-/* DIR/goleaktrace-PID-20240501T120000.123Z.pb.gz, or the file itself. */
-static int target_path(const struct report_pprof *r, uint64_t time_ns,
-		       char *buf, size_t size)
+/* The file's name in the output directory: the -o file's, or
+ * goleaktrace-PID-20240501T120000.123Z.pb.gz for a directory. */
+static int file_name(const struct report_pprof *r, uint64_t time_ns,
+		     char *buf, size_t size)
 {
 	time_t secs = time_ns / NSEC_PER_SEC;
-	size_t len = strlen(r->path);
 	char stamp[32];
 	struct tm tm;
 	int n;
 
-	if (!r->dir) {
-		n = snprintf(buf, size, "%s", r->path);
+	if (r->base) {
+		n = snprintf(buf, size, "%s", r->base);
 	} else {
 		if (!gmtime_r(&secs, &tm) ||
 		    !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm))
 			return -EINVAL;
-		n = snprintf(buf, size, "%s%sgoleaktrace-%d-%s.%03lluZ.pb.gz",
-			     r->path, r->path[len - 1] == '/' ? "" : "/",
+		n = snprintf(buf, size, "goleaktrace-%d-%s.%03lluZ.pb.gz",
 			     (int)r->pid, stamp,
 			     (unsigned long long)(time_ns % NSEC_PER_SEC /
 						  NSEC_PER_MSEC));
@@ -726,18 +803,45 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Moves the written temporary file to name: over the -o file (never a
+ * link: rename() replaces the link itself, and one planted since open is
+ * refused), or as a new file in a directory, which replaces nothing. */
+static int publish(const struct report_pprof *r, const char *tmp,
+		   const char *name, const char **why)
+{
+	struct stat st;
+
+	if (r->base) {
+		if (!fstatat(r->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISLNK(st.st_mode)) {
+			*why = "it is now a symlink (profiles are never written "
+			       "through one); remove it";
+			return -ELOOP;
+		}
+		return renameat(r->dirfd, tmp, r->dirfd, name) ? -errno : 0;
+	}
+	if (!renameat2(r->dirfd, tmp, r->dirfd, name, RENAME_NOREPLACE))
+		return 0;
+	/* A file system without RENAME_NOREPLACE: link() never replaces. */
+	if (errno == EINVAL && !linkat(r->dirfd, tmp, r->dirfd, name, 0))
+		return 0;
+	if (errno == EEXIST)
+		*why = "something already has its name; remove it";
+	return -errno;
+}
+
 int report_pprof__write(struct report_pprof *r, const struct report_info *info,
 			const struct gtable *gt, uint64_t time_ns)
 {
-	char dst[PATH_MAX], tmp[PATH_MAX + 16];
-	const char *what = "encode profile";
+	char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	const char *what = "encode profile", *why = NULL;
 	uint8_t *buf = NULL;
-	char *base;
+	bool tmp_made = false;
 	size_t len;
 	int fd = -1, err;
 
-	tmp[0] = dst[0] = '\0';
-	err = target_path(r, time_ns, dst, sizeof(dst));
+	name[0] = '\0';
+	err = file_name(r, time_ns, name, sizeof(name));
 	if (err) {
 		what = "name profile";
 		goto out;
@@ -745,17 +849,25 @@ int report_pprof__write(struct report_pprof *r, const struct report_info *info,
 	err = report_pprof__encode(r, info, gt, time_ns, &buf, &len);
 	if (err)
 		goto out;
-	/* Same directory as dst, so rename() replaces it atomically. */
+	/* In the same directory, so that rename() is atomic. Its name is
+	 * known in advance, so it is only ever a new file (O_EXCL), never
+	 * something planted there (O_NOFOLLOW). */
 	what = "create profile";
-	base = strrchr(dst, '/');
-	snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX",
-		 base ? (int)(base - dst + 1) : 0, dst, base ? base + 1 : dst);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		tmp[0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), ".%.200s.%d.tmp",
+		     r->base ? r->base : "goleaktrace", (int)getpid()) < 0) {
+		err = -EINVAL;
 		goto out;
 	}
+	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -EEXIST)
+			why = "its temporary file is already there (planted?); "
+			      "remove it";
+		goto out;
+	}
+	tmp_made = true;
 	what = "write profile";
 	err = write_all(fd, buf, len);
 	if (!err && fchmod(fd, 0644))
@@ -765,20 +877,28 @@ int report_pprof__write(struct report_pprof *r, const struct report_info *info,
 	if (close(fd) && !err)
 		err = -errno;
 	fd = -1;
-	if (!err && rename(tmp, dst))
-		err = -errno;
+	if (!err)
+		err = publish(r, tmp, name, &why);
 	if (err)
 		goto out;
-	tmp[0] = '\0';
-	snprintf(r->last, sizeof(r->last), "%s", dst);
+	snprintf(r->last, sizeof(r->last), "%s%s", r->prefix, name);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (tmp[0])
-		unlink(tmp);
-	if (err)
-		fprintf(stderr, "goleaktrace: failed to %s %s: %s\n", what,
-			dst[0] ? dst : r->path, strerror(-err));
+	if (tmp_made)
+		unlinkat(r->dirfd, tmp, 0);
+	if (err && why && err == -EEXIST && tmp_made)
+		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
+			r->prefix, name, why);
+	else if (err && why && !tmp_made)
+		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s%s\n", what,
+			r->prefix, tmp, why, "");
+	else if (err && why)
+		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
+			r->prefix, name, why);
+	else if (err)
+		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
+			r->prefix, name[0] ? name : "", strerror(-err));
 	free(buf);
 	return err;
 }

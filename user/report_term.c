@@ -8,6 +8,7 @@
 
 #define MAX_INLINE 16
 #define EXAMPLE_GOIDS 8
+#define EXAMPLE_OBJECTS 3
 /* The live view keeps this many lines for its header and counters. */
 #define LIVE_CHROME_LINES 7
 
@@ -124,16 +125,32 @@ static void print_creator(struct report_term *r,
 		 (int)strlen(frames[0].func) + 16);
 }
 
-/* What the members wait on, when the probes or g.waiting tell. */
+/* What the members wait on, where it is known: one object they all
+ * share, each its own (a few shown), or some shared. Nothing when
+ * nothing is known (a semaphore in a stripped binary). */
 static void print_objects(struct report_term *r, const struct gt_group *g)
 {
-	if (g->count > 1 && g->nobjects == g->count)
-		fprintf(r->out, "  waits on: a private object each\n");
-	else if (g->object)
-		fprintf(r->out, "  waits on: one shared object 0x%llx\n",
+	const char *kind = gtable__object_kind_name(g->object_kind);
+	size_t i, shown = 0;
+
+	if (!kind)
+		kind = "object";
+	if (g->object && g->count == 1) {
+		fprintf(r->out, "  waits on: %s 0x%llx\n", kind,
 			(unsigned long long)g->object);
-	else if (g->nobjects > 1)
-		fprintf(r->out, "  waits on: %zu objects\n", g->nobjects);
+	} else if (g->object) {
+		fprintf(r->out, "  waits on: one shared %s 0x%llx\n", kind,
+			(unsigned long long)g->object);
+	} else if (g->count > 1 && g->nobjects == g->count) {
+		fprintf(r->out, "  waits on: a private %s each:", kind);
+		for (i = 0; g->objects && i < g->count &&
+			    shown < EXAMPLE_OBJECTS; i++, shown++)
+			fprintf(r->out, " 0x%llx",
+				(unsigned long long)g->objects[i]);
+		fprintf(r->out, "%s\n", g->count > shown ? " ..." : "");
+	} else if (g->nobjects > 1) {
+		fprintf(r->out, "  waits on: %zu %ss\n", g->nobjects, kind);
+	}
 }
 
 static void print_header(struct report_term *r, const struct report_info *info,
@@ -201,10 +218,11 @@ static void print_counters(struct report_term *r,
 	const struct gt_stats *s = &gt->stats;
 
 	fprintf(r->out, "\nevents: %llu parks, %llu readies, %llu spawns, "
-		"%llu exits, %llu tracked\n",
+		"%llu exits, %llu tracked, %llu readies of unknown goids\n",
 		(unsigned long long)c->parks, (unsigned long long)c->readies,
 		(unsigned long long)c->spawns, (unsigned long long)c->exits,
-		(unsigned long long)s->tracked);
+		(unsigned long long)s->tracked,
+		(unsigned long long)c->ready_unknown);
 	fprintf(r->out, "dropped: %llu parks (map full), %llu sites (map full),"
 		" %llu probe reads, %llu target reads\n",
 		(unsigned long long)c->parked_map_full,

@@ -180,13 +180,112 @@ int target__read(const struct target *t, uint64_t addr, void *buf,
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
+/* A number of at most max_digits digits in base 16 or 10 at *p, no
+ * sign, no overflow; moves *p past it. */
+static int parse_number(const char **p, const char *end, unsigned base,
+			int max_digits, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	unsigned d;
+	int n = 0;
+
+	for (; s < end; s++, n++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else
+			break;
+		if (n == max_digits || v > (UINT64_MAX - d) / base)
+			return -EINVAL;
+		v = v * base + d;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/* The character c at *p, then moves past it. */
+static int expect(const char **p, const char *end, char c)
+{
+	if (*p >= end || **p != c)
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
+int target__parse_maps_line(const char *line, size_t len,
+			    struct maps_entry *e)
+{
+	static const char perm_chars[4][2] = { "r-", "w-", "x-", "ps" };
+	const char *p = line, *end = line + len;
+	uint64_t major, minor;
+	int i;
+
+	memset(e, 0, sizeof(*e));
+	if (parse_number(&p, end, 16, 16, &e->start) || expect(&p, end, '-') ||
+	    parse_number(&p, end, 16, 16, &e->end) || expect(&p, end, ' ') ||
+	    e->start >= e->end || end - p < 5)
+		return -EINVAL;
+	for (i = 0; i < 4; i++, p++) {
+		if (*p != perm_chars[i][0] && *p != perm_chars[i][1])
+			return -EINVAL;
+		e->perms[i] = *p;
+	}
+	if (expect(&p, end, ' ') || parse_number(&p, end, 16, 16, &e->offset) ||
+	    expect(&p, end, ' ') || parse_number(&p, end, 16, 8, &major) ||
+	    expect(&p, end, ':') || parse_number(&p, end, 16, 8, &minor) ||
+	    expect(&p, end, ' ') || parse_number(&p, end, 10, 20, &e->inode))
+		return -EINVAL;
+	e->dev_major = major;
+	e->dev_minor = minor;
+	/* Anonymous mappings end here; else padding, then the path. */
+	if (p < end && expect(&p, end, ' '))
+		return -EINVAL;
+	while (p < end && *p == ' ')
+		p++;
+	e->path = p;
+	e->path_len = end - p;
+	return 0;
+}
+
+int target__maps_load_bias(FILE *maps, uint64_t inode, uint64_t base_vaddr,
+			   uint64_t *bias)
+{
+	struct maps_entry e;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int err = -ENOENT;
+
+	/* Whole lines, however long: a path that ran over a fixed buffer
+	 * would be read as a line of its own, and the target names it. */
+	errno = 0;
+	while ((n = getline(&line, &cap, maps)) > 0) {
+		if (line[n - 1] == '\n')
+			n--;
+		if (target__parse_maps_line(line, n, &e) || e.inode != inode ||
+		    e.offset != 0)
+			continue;
+		*bias = e.start - base_vaddr;
+		err = 0;
+		break;
+	}
+	if (err && errno == ENOMEM)
+		err = -ENOMEM;
+	free(line);
+	return err;
+}
+
 int target__find_load_bias(struct target *t, uint64_t base_vaddr)
 {
-	unsigned long long start, off, inode;
-	char path[64], line[512];
+	char path[64];
 	struct stat st;
 	FILE *f;
-	int err = -ENOENT;
+	int err;
 
 	if (fstat(t->exe_fd, &st))
 		return -errno;
@@ -195,16 +294,7 @@ int target__find_load_bias(struct target *t, uint64_t base_vaddr)
 	if (!f)
 		return -errno;
 	/* The executable's mapping at file offset 0 is its lowest PT_LOAD. */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%*x %*s %llx %*s %llu", &start, &off,
-			   &inode) != 3)
-			continue;
-		if (inode != st.st_ino || off != 0)
-			continue;
-		t->load_bias = start - base_vaddr;
-		err = 0;
-		break;
-	}
+	err = target__maps_load_bias(f, st.st_ino, base_vaddr, &t->load_bias);
 	fclose(f);
 	return err;
 }

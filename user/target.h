@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct target {
@@ -40,5 +41,29 @@ int target__read(const struct target *t, uint64_t addr, void *buf,
 /* Load bias of the executable mapping whose first PT_LOAD is at link-time
  * address base_vaddr (0 for non-PIE binaries). */
 int target__find_load_bias(struct target *t, uint64_t base_vaddr);
+
+/* One line of /proc/PID/maps:
+ * "start-end perms offset major:minor inode [path]". */
+struct maps_entry {
+	uint64_t start, end;	/* start < end */
+	uint64_t offset;	/* file offset of start */
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	char perms[5];		/* "r-xp" */
+	const char *path;	/* points into the line; "" if anonymous */
+	size_t path_len;	/* path is not NUL-terminated */
+};
+
+/* Parses the len bytes of one maps line (no '\n'; the target controls the
+ * path, which may hold anything but a newline): 0, or -EINVAL for a line
+ * that is not in the kernel's format. */
+int target__parse_maps_line(const char *line, size_t len,
+			    struct maps_entry *e);
+
+/* The load bias from a maps file: the mapping of inode at file offset 0
+ * (the lowest PT_LOAD, base_vaddr) gives start - base_vaddr. 0, -ENOENT
+ * if no line matches, -ENOMEM. */
+int target__maps_load_bias(FILE *maps, uint64_t inode, uint64_t base_vaddr,
+			   uint64_t *bias);
 
 #endif

@@ -513,8 +513,9 @@ static void test_report(const char *path)
 			   "\"main.spawnAll\""), "created_by");
 	CHECK(strstr(buf, "\"site\":{\"spawned\":3,\"exited\":0}"),
 		    "site counts");
-	CHECK(strstr(buf, "\"wait_object\":{\"shared\":\"0xc0ffee\","
-			   "\"distinct\":1,\"unknown\":0}"), "wait object");
+	CHECK(strstr(buf, "\"wait_object\":{\"kind\":null,\"shared\":"
+			   "\"0xc0ffee\",\"distinct\":1,\"unknown\":0}"),
+	      "wait object");
 	CHECK(strstr(buf, "\"created_by\":{\"function\":\"?\",\"file\":"
 			   "\"?\",\"line\":0,\"pc\":\"0x0\"}"),
 		    "unknown creator");
