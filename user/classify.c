@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include "slotindex.h"
 #include "cli.h"
 #include "classify.h"
 
@@ -74,20 +76,8 @@ static uint64_t group_key(const struct gt_group *g)
 
 static int rehash(struct classifier *c)
 {
-	size_t n = c->nslots ? c->nslots * 2 : 256, i, j;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < c->nhist; i++) {
-		for (j = c->hist[i].key & (n - 1); slots[j]; j = (j + 1) & (n - 1))
-			;
-		slots[j] = i + 1;
-	}
-	free(c->slots);
-	c->slots = slots;
-	c->nslots = n;
-	return 0;
+	return slotindex__grow(&c->slots, &c->nslots, c->hist, c->nhist,
+			       sizeof(*c->hist), offsetof(struct history, key));
 }
 
 /* The group's history, created on first sight; NULL when out of

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include "slotindex.h"
 #include "array.h"
 #include "stackset.h"
 
@@ -22,20 +24,8 @@ static uint64_t hash_pcs(const uint64_t *pcs, int n)
 
 static int rehash(struct stackset *s)
 {
-	size_t n = s->nslots ? s->nslots * 2 : 256, i, j;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < s->nents; i++) {
-		for (j = s->ents[i].hash & (n - 1); slots[j]; j = (j + 1) & (n - 1))
-			;
-		slots[j] = i + 1;
-	}
-	free(s->slots);
-	s->slots = slots;
-	s->nslots = n;
-	return 0;
+	return slotindex__grow(&s->slots, &s->nslots, s->ents, s->nents,
+			       sizeof(*s->ents), offsetof(struct stack_ent, hash));
 }
 
 int stackset__intern(struct stackset *s, const uint64_t *pcs, int n,
