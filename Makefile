@@ -44,7 +44,9 @@ CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Iuser -Ibpf
 CFLAGS += $(SAN_CFLAGS)
 # libbpf is linked statically so the tool is one self-contained binary.
-LDLIBS := -Wl,-Bstatic -lbpf -lprotobuf-c -Wl,-Bdynamic -ldw -lelf -lz
+# libmicrohttpd: the --metrics server (not in make static, see there).
+LDLIBS := -Wl,-Bstatic -lbpf -lprotobuf-c -Wl,-Bdynamic -ldw -lelf -lz \
+	-lmicrohttpd -lpthread
 PROTOC_C ?= protoc-c
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -158,7 +160,15 @@ STATIC_PC := $(if $(CROSS),PKG_CONFIG_LIBDIR=/usr/lib/$(PC_TRIPLET_$(ARCH))/pkgc
 .PHONY: static
 static: $(APP)-static
 
-$(APP)-static: $(OUTPUT)/user/main.o $(OUTPUT)/libgoleaktrace.a
+# Without --metrics: Debian's libmicrohttpd.a needs GnuTLS, whose
+# libgnutls.a needs p11-kit, of which Debian ships no static library.
+# The object without the server comes before the archive, so the
+# archive's report_metrics.o is never pulled in.
+$(OUTPUT)/user/report_metrics-static.o: user/report_metrics.c user/*.h bpf/*.h $(PROTO_HDRS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DGLT_NO_MICROHTTPD -c $< -o $@
+
+$(APP)-static: $(OUTPUT)/user/main.o $(OUTPUT)/user/report_metrics-static.o $(OUTPUT)/libgoleaktrace.a
 	$(call msg,LINK,$@)
 	$(Q)libs=$$($(STATIC_PC)) && $(CC) $(CFLAGS) -static $^ $$libs -o $@
 

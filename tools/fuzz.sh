@@ -26,7 +26,8 @@ case ${1:-} in
 *) if [[ ${1:-} =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi ;;
 esac
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=($(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//'))
+[ ${#targets[@]} -gt 0 ] ||
+	mapfile -t targets < <(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
 
 # The parsers of untrusted input, and nothing that needs BPF or a target.
 srcs="user/gobin.c user/godata.c user/godwarf.c user/gooffsets.c user/gopclntab.c
@@ -35,7 +36,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 	-D_GNU_SOURCE -Iuser -Ibpf"
 build() {
 	local t=$1 bin=$out/$1
-	if [ ! -x "$bin" ] || [ -n "$(find user tests/fuzz/$t.c -newer "$bin" -print -quit)" ]; then
+	if [ ! -x "$bin" ] || [ -n "$(find user "tests/fuzz/$t.c" -newer "$bin" -print -quit)" ]; then
 		echo "# fuzz: building $t"
 		# shellcheck disable=SC2086
 		clang $flags tests/fuzz/$t.c $srcs -ldw -lelf -lz -o "$bin"
@@ -47,13 +48,6 @@ build() {
 seed_binaries() {
 	ls tests/.build/go1.*/hello tests/.build/go1.*/hello-sw \
 		tests/.build/go1.*/hello-pie tests/.build/go1.*/hello-arm64 2>/dev/null
-}
-
-seed() {
-	local f=$1 sec=.gopclntab
-	readelf -SW "$f" | grep -q 'data.rel.ro.gopclntab' && sec=.data.rel.ro.gopclntab
-	printf '\0\020\100\0\0\0\0\0'
-	llvm-objcopy -O binary --only-section=$sec "$f" /dev/stdout
 }
 
 seed() {
@@ -94,7 +88,7 @@ seed() {
 # Replays a target's regression corpus: 0 when every input passes.
 replay() {
 	local t=$1 files
-	files=(tests/fuzz/regress/$t/*)
+	files=(tests/fuzz/regress/"$t"/*)
 	nreplayed=0
 	[ -e "${files[0]}" ] || return 0
 	nreplayed=${#files[@]}
@@ -107,7 +101,9 @@ run() {
 	local t=$1
 	seed "$t"
 	mkdir -p "tests/fuzz/crashes/$t"
+	# -max_len: libFuzzer would cut the whole executables at 1 MB.
 	"$out/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+		-max_len=4194304 \
 		-artifact_prefix="tests/fuzz/crashes/$t/" -print_final_stats=1 \
 		"$out/corpus/$t" >"$out/$t.log" 2>&1
 }

@@ -11,11 +11,15 @@ pkgs=(make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev
       zlib1g-dev libzstd-dev pkg-config python3 ca-certificates
       libprotobuf-c-dev protobuf-c-compiler jq
       liblzma-dev libbz2-dev file
-      yamllint python3-yaml shellcheck libclang-rt-dev)
+      yamllint python3-yaml shellcheck libclang-rt-dev
+      libmicrohttpd-dev prometheus)
 # liblzma-dev, libbz2-dev: libdw.a's own dependencies, for make static;
 # file: its test. yamllint, python3-yaml, shellcheck: tools/k8s/lint.py.
 # libclang-rt-dev: libFuzzer and clang's sanitizers (make fuzz), only a
-# recommendation of clang.
+# recommendation of clang. libmicrohttpd-dev: the --metrics server.
+# prometheus: promtool and a Prometheus for tests/e2e/test_metrics.py,
+# which starts its own on a free loopback port (the package's service,
+# where systemd starts it, is stopped below).
 arm64=0
 case ${1:-} in
 '') ;;
@@ -26,7 +30,7 @@ case ${1:-} in
 	pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libbpf-dev:arm64
 	       libelf-dev:arm64 libdw-dev:arm64 zlib1g-dev:arm64
 	       libzstd-dev:arm64 libprotobuf-c-dev:arm64 liblzma-dev:arm64
-	       libbz2-dev:arm64)
+	       libbz2-dev:arm64 libmicrohttpd-dev:arm64)
 	;;
 *)
 	echo "usage: tools/setup.sh [--arm64]" >&2
@@ -53,3 +57,8 @@ echo "setup: installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	"${missing[@]}" >/dev/null
+# Only its binaries are wanted: no server on *:9090 left behind.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	echo "setup: stopping and disabling the prometheus service the package started"
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

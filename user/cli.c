@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "pod.h"
+#include "report_metrics.h"
 
 const char *argp_program_version = "goleaktrace 0.1";
 const char *argp_program_bug_address = "<goleaktrace@users.noreply>";
@@ -27,6 +28,7 @@ static const char doc[] =
 "       goleaktrace --pod NS/NAME [-c CONTAINER] [--host-root DIR]\n"
 "                   [-t DUR] [-i DUR] [-d DUR] [-o FILE.pb.gz|DIR/] [--json]\n"
 "       goleaktrace --all [-t DUR] [-i DUR] [-d DUR] [-o DIR/] [--json]\n"
+"       each also takes [--metrics HOST:PORT] [--profile-dir DIR [--keep N]]\n"
 "\n"
 "EXAMPLES:\n"
 "    sudo goleaktrace -p 1234            # live report, parked >= 10s\n"
@@ -37,6 +39,8 @@ static const char doc[] =
 "    sudo goleaktrace -p 1234 --json | jq 'select(.class==\"likely_leaked\")'\n"
 "    sudo goleaktrace --pod shop/checkout-7d9f   # on the pod's node\n"
 "    sudo goleaktrace --all -d 1m        # every Go process on the node\n"
+"    sudo goleaktrace --all -i 1m --metrics :9431 --profile-dir /var/tmp/glt\n"
+"                                        # Prometheus, last hour of pprof\n"
 "    goleaktrace --inspect ./server      # can this binary be traced?\n"
 "\n"
 "Durations: 500ms, 10s, 5m, 1h (a bare number means seconds).\n"
@@ -44,7 +48,12 @@ static const char doc[] =
 "\vOPTIONS";
 
 enum { OPT_MAX_GOROUTINES = 0x100, OPT_MAX_SITES, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
-       OPT_BTF, OPT_POD, OPT_HOST_ROOT, OPT_CGROUP };
+       OPT_BTF, OPT_POD, OPT_HOST_ROOT, OPT_CGROUP, OPT_METRICS,
+       OPT_TOP_SITES, OPT_PROFILE_DIR, OPT_KEEP };
+
+#define DEFAULT_KEEP 60
+/* Above any valid --keep: tells "not given" from every value. */
+#define KEEP_UNSET UINT32_MAX
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Process to trace", 0 },
@@ -79,6 +88,19 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0,
 	  "Print JSON lines (one object per group) instead of the text "
 	  "report", 0 },
+	{ "metrics", OPT_METRICS, "HOST:PORT", 0,
+	  "Serve Prometheus metrics on http://HOST:PORT/metrics, and "
+	  "/healthz (HOST numeric; :PORT for every address)", 0 },
+	{ "top-sites", OPT_TOP_SITES, "N", 0,
+	  "With --metrics: name the N creation sites with the most parked "
+	  "goroutines per process, sum the rest as created_by=\"other\" "
+	  "(default 20)", 0 },
+	{ "profile-dir", OPT_PROFILE_DIR, "DIR", 0,
+	  "Write each report as a pprof profile to DIR (created if missing), "
+	  "keeping the newest --keep of each process", 0 },
+	{ "keep", OPT_KEEP, "N", 0,
+	  "With --profile-dir: profiles kept per process (default 60; 0 "
+	  "keeps all)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show probe details and libbpf's log", 0 },
 	{ "btf", OPT_BTF, "FILE", OPTION_HIDDEN,
 	  "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
@@ -209,6 +231,35 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		opts->json = true;
 		return 0;
+	case OPT_METRICS: {
+		char host[64];
+		unsigned port;
+
+		if (report_metrics__parse_addr(arg, host, sizeof(host), &port))
+			argp_error(state, "Invalid --metrics: %s (use HOST:PORT "
+				   "with a numeric HOST, e.g. 127.0.0.1:9431, "
+				   "[::1]:9431, or :9431)", arg);
+		opts->metrics = arg;
+		return 0;
+	}
+	case OPT_PROFILE_DIR:
+		if (!*arg)
+			argp_error(state, "Invalid --profile-dir: empty path");
+		opts->profile_dir = arg;
+		return 0;
+	case OPT_TOP_SITES:
+	case OPT_KEEP:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' ||
+		    v > (1U << 20) || (key == OPT_TOP_SITES && !v))
+			argp_error(state, "Invalid --%s: %s", key == OPT_KEEP ?
+				   "keep" : "top-sites", arg);
+		if (key == OPT_KEEP)
+			opts->keep = v;
+		else
+			opts->top_sites = v;
+		return 0;
 	case OPT_MAX_GOROUTINES:
 	case OPT_MAX_SITES:
 		errno = 0;
@@ -247,6 +298,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		    !cli__is_dir_path(opts->output))
 			argp_error(state, "--all writes a profile per process: "
 				   "give -o a directory (DIR/)");
+		if (opts->profile_dir && opts->output)
+			argp_error(state, "--profile-dir DIR and -o exclude each "
+				   "other");
+		if (opts->keep != KEEP_UNSET && !opts->profile_dir)
+			argp_error(state, "--keep N needs --profile-dir DIR");
+		if (opts->keep == KEEP_UNSET)
+			opts->keep = DEFAULT_KEEP;
+		if (opts->top_sites && !opts->metrics)
+			argp_error(state, "--top-sites N needs --metrics");
+		if ((opts->metrics || opts->profile_dir) && opts->inspect)
+			argp_error(state, "--inspect FILE traces nothing: it "
+				   "takes no --metrics or --profile-dir");
 		if (!opts->pid && !opts->inspect && !opts->all_processes &&
 		    !opts->pod)
 			argp_error(state, "-p PID (or --all) is required (on a "
@@ -281,6 +344,7 @@ int cli__parse(int argc, char **argv, struct cli_opts *opts)
 	opts->threshold_ns = 10 * NSEC_PER_SEC;
 	opts->interval_ns = 5 * NSEC_PER_SEC;
 	opts->host_root = "/";
+	opts->keep = KEEP_UNSET;
 	argp_err_exit_status = 2;
 	return argp_parse(&argp, argc, argv, 0, NULL, opts);
 }

@@ -30,6 +30,10 @@ struct cli_opts {
 	const char *container;		/* -c: the pod's container */
 	const char *cgroup;		/* --cgroup: --all below this cgroup */
 	const char *host_root;		/* --host-root: the node's /, "/" */
+	const char *metrics;		/* --metrics HOST:PORT, else NULL */
+	uint32_t top_sites;		/* --top-sites: named sites/process */
+	const char *profile_dir;	/* --profile-dir: rolling pprof window */
+	uint32_t keep;			/* --keep: its size per process */
 };
 
 /* Parses argv; on a usage error prints one line plus the usage hint and

@@ -19,6 +19,7 @@
 #include "pod.h"
 #include "probes.h"
 #include "report_json.h"
+#include "report_metrics.h"
 #include "report_pprof.h"
 #include "report_term.h"
 #include "session.h"
@@ -67,6 +68,7 @@ struct reporters {
 	struct report_term term;	/* for humans, without --json */
 	struct report_json json;	/* --json, on stdout instead */
 	bool json_on;
+	struct report_metrics *metrics;	/* --metrics, else NULL */
 	int write_err;			/* a write failed: exit status 1 */
 };
 
@@ -91,6 +93,8 @@ static void reporters__print(struct reporters *rep,
 		err = report_pprof__write(pprof, info, gt, stamp);
 		if (err)
 			rep->write_err = err;
+		else
+			report_pprof__prune(pprof);	/* --keep */
 	}
 }
 
@@ -216,6 +220,10 @@ static int report(struct reporters *rep, const struct map_copy *maps,
 		.pod_container = s->pod.container,
 	};
 	reporters__print(rep, s->pprof, &info, &gt);
+	if (rep->metrics)
+		err = report_metrics__add_process(rep->metrics, &info, &gt,
+			&(struct report_metrics_sites){ src.site_pcs, src.sites,
+							src.nsites });
 out:
 	gtable__clear(&gt);
 	process_maps__free(&pm);
@@ -325,6 +333,11 @@ static int trace__start_session(struct trace *tr, struct session *s)
 	/* Before attaching: a bad -o path costs the target nothing. */
 	if (opts->output) {
 		err = report_pprof__open(&s->pprof, opts->output, &s->t);
+		if (err)
+			return err;
+	} else if (opts->profile_dir) {
+		err = report_pprof__open_window(&s->pprof, opts->profile_dir,
+						&s->t, opts->keep);
 		if (err)
 			return err;
 	}
@@ -451,6 +464,9 @@ static int trace__report(struct trace *tr, bool final)
 
 	if (tr->probes)
 		err = map_copy__read(&maps, tr->probes);
+	if (tr->rep.metrics)
+		report_metrics__begin(tr->rep.metrics,
+				      tr->probes ? &maps.counters : NULL);
 	report_term__begin(&tr->rep.term, tr->set.n, final);
 	for (i = 0; !err && i < tr->set.n; i++) {
 		s = tr->set.v[i];
@@ -459,12 +475,15 @@ static int trace__report(struct trace *tr, bool final)
 		err = report(&tr->rep, tr->probes ? &maps : NULL, s, tr->opts,
 			     final);
 	}
+	if (!err && tr->rep.metrics)
+		err = report_metrics__publish(tr->rep.metrics);
 	map_copy__free(&maps);
 	return err;
 }
 
 static void trace__free(struct trace *tr)
 {
+	report_metrics__free(tr->rep.metrics);
 	session_set__free(&tr->set);
 	probes__free(tr->probes);
 }
@@ -501,6 +520,31 @@ static void print_profile_paths(const struct trace *tr)
 	}
 }
 
+/* --metrics: served before anything is attached, so that a bad address
+ * costs the target nothing; /healthz fails after three missed reports. */
+static int start_metrics(struct reporters *rep, const struct cli_opts *opts)
+{
+	struct report_metrics_opts mopts = {
+		.top_sites = opts->top_sites,
+		.stale_ns = 3 * opts->interval_ns + 10 * NSEC_PER_SEC,
+	};
+	const char *why = NULL;
+	int err;
+
+	err = report_metrics__new(&rep->metrics, &mopts);
+	if (!err)
+		err = report_metrics__serve(rep->metrics, opts->metrics, &why);
+	if (err) {
+		fprintf(stderr, "goleaktrace: cannot serve metrics on %s: %s\n",
+			opts->metrics, why ? why : strerror(-err));
+		return err;
+	}
+	fprintf(stderr, "goleaktrace: serving metrics on %s, port %u "
+		"(/metrics, /healthz)\n", opts->metrics,
+		report_metrics__port(rep->metrics));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -516,6 +560,11 @@ int main(int argc, char **argv)
 		return inspect(opts.inspect);
 	verbosity = opts.verbose;
 	libbpf_set_print(libbpf_print);
+	if (opts.metrics) {
+		err = start_metrics(&tr.rep, &opts);
+		if (err)
+			goto out;
+	}
 
 	/* --pod: the pod's one Go process, or a message saying why not. */
 	if (opts.pod) {

@@ -3,6 +3,7 @@
  * de-duplicated strings, functions and locations, packed, gzipped in
  * memory, and written to a temporary file that is renamed over the
  * target name, so readers never see half a profile. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,6 +41,7 @@ struct report_pprof {
 	char exe[PATH_MAX];	/* the mapping's name, as the target sees it */
 	uint64_t map_start, map_limit, map_offset;
 	char last[PATH_MAX];
+	unsigned keep;		/* --keep: profiles of pid kept, 0 = all */
 };
 
 /* Open addressing, linear probing. idx is an array index + 1, 0 = empty. */
@@ -367,16 +369,16 @@ static int str_label(struct builder *b, Label *l, const char *key,
 }
 
 /* "main.spawnAll at /src/main.go:161", what the terminal prints. */
-static void format_creator(const struct report_info *info,
-			   const struct gt_group *g, char *buf, size_t size)
+void report_pprof__creator(const struct report_info *info, uint64_t gopc,
+			   char *buf, size_t size)
 {
 	struct pclntab_frame frames[MAX_INLINE];
-	uint64_t pc = g->gopc - info->target->load_bias - 1;
+	uint64_t pc = gopc - info->target->load_bias - 1;
 	int n;
 
-	n = g->gopc ? gobin__symbolize(info->bin, pc, frames, MAX_INLINE) : -1;
+	n = gopc ? gobin__symbolize(info->bin, pc, frames, MAX_INLINE) : -1;
 	if (n <= 0)
-		snprintf(buf, size, "? at 0x%llx", (unsigned long long)g->gopc);
+		snprintf(buf, size, "? at 0x%llx", (unsigned long long)gopc);
 	else
 		snprintf(buf, size, "%s at %s:%d", frames[0].func,
 			 frames[0].file, frames[0].line);
@@ -416,7 +418,7 @@ static int add_sample(struct builder *b, const struct gt_group *g,
 	s->value[1] = parked;
 	s->n_value = 2;
 
-	format_creator(info, g, creator, sizeof(creator));
+	report_pprof__creator(info, g->gopc, creator, sizeof(creator));
 	err = str_label(b, &labels[nl++], "wait_reason",
 			gobin__wait_reason(info->bin, g->reason));
 	if (!err)
@@ -887,18 +889,114 @@ out:
 		close(fd);
 	if (tmp_made)
 		unlinkat(r->dirfd, tmp, 0);
-	if (err && why && err == -EEXIST && tmp_made)
+	if (err)
 		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
-			r->prefix, name, why);
-	else if (err && why && !tmp_made)
-		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s%s\n", what,
-			r->prefix, tmp, why, "");
-	else if (err && why)
-		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
-			r->prefix, name, why);
-	else if (err)
-		fprintf(stderr, "goleaktrace: failed to %s %s%s: %s\n", what,
-			r->prefix, name[0] ? name : "", strerror(-err));
+			r->prefix, tmp_made || !why ? name : tmp,
+			why ? why : strerror(-err));
 	free(buf);
+	return err;
+}
+
+int report_pprof__open_window(struct report_pprof **out, const char *dir,
+			      const struct target *t, unsigned keep)
+{
+	size_t len = strlen(dir);
+	char *path;
+	int err;
+
+	/* A trailing '/' makes report_pprof__open take (and create) a
+	 * directory, whether or not it exists yet. */
+	path = malloc(len + 2);
+	if (!path)
+		return -ENOMEM;
+	snprintf(path, len + 2, "%s%s", dir,
+		 len && dir[len - 1] == '/' ? "" : "/");
+	err = report_pprof__open(out, path, t);
+	free(path);
+	if (!err)
+		(*out)->keep = keep;
+	return err;
+}
+
+/* Whether name is one of pid's profiles as file_name() makes them:
+ * goleaktrace-PID-YYYYMMDDTHHMMSS.mmmZ.pb.gz. Nothing else is removed. */
+static bool is_window_file(const char *name, const char *prefix)
+{
+	static const char shape[] = "ddddddddTdddddd.dddZ.pb.gz";
+	size_t plen = strlen(prefix), i;
+
+	if (strncmp(name, prefix, plen))
+		return false;
+	name += plen;
+	/* Stops at name's NUL, which matches nothing in shape. */
+	for (i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? name[i] < '0' || name[i] > '9' :
+		    name[i] != shape[i])
+			return false;
+	return name[i] == '\0';
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int report_pprof__prune(struct report_pprof *r)
+{
+	char prefix[32], **names = NULL, **grown;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = NULL;
+	int fd, err = 0;
+
+	if (!r->keep || r->base)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "goleaktrace-%d-", (int)r->pid);
+	/* A directory stream of its own: r->dirfd keeps its offset. */
+	fd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		if (!is_window_file(de->d_name, prefix))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(names, cap * sizeof(*names));
+			if (!grown) {
+				err = -ENOMEM;
+				goto out;
+			}
+			names = grown;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			err = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	/* The time stamps have fixed widths: by name is by age. */
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i + r->keep < n; i++) {
+		/* Only what we wrote: a regular file, never through a link. */
+		if (fstatat(r->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(r->dirfd, names[i], 0) && errno != ENOENT && !err)
+			err = -errno;
+	}
+out:
+	if (err)
+		fprintf(stderr, "goleaktrace: failed to remove old profiles "
+			"in %s: %s\n", r->prefix, strerror(-err));
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (d)
+		closedir(d);
 	return err;
 }

@@ -132,26 +132,9 @@ def from_json(out):
     return {k: c[k] for k in EXPECTED if k in c}, len(seen)
 
 
-# Known gaps, skipped with their cause until fixed (then the check runs).
-NOT_SHOWN_YET = {
-    ("terminal report", "ready_unknown"):
-        "the events line of user/report_term.c does not show it",
-}
-
-
-def check(tap, v, where, got, sites_wired):
-    """Every expected counter, exactly; one not shown at all is a
-    failure, except where a skip names what is missing."""
+def check(tap, v, where, got):
+    """Every expected counter, shown, and exact."""
     for k, want in EXPECTED.items():
-        if k == "sites_map_full" and not sites_wired:
-            tap.skip("%s: %s: --max-sites does not reach the sites map "
-                     "(user/main.c must pass opts.max_sites to probes)"
-                     % (v, where))
-            continue
-        if k not in got and (where, k) in NOT_SHOWN_YET:
-            tap.skip("%s: %s: %s not shown: %s"
-                     % (v, where, k, NOT_SHOWN_YET[(where, k)]))
-            continue
         if k not in got:
             tap.ok(False, "%s: %s shows %s" % (v, where, k),
                    "not found in %s" % sorted(got))
@@ -168,12 +151,13 @@ def run(tap, version):
         tap.eq(rc, 0, "%s: text + pprof run exits 0" % v)
         tap.eq(sizes.get("parked"), MAX_G,
                "%s: --max-goroutines %d sizes the parked map" % (v, MAX_G))
-        sites_wired = sizes.get("sites") == MAX_S
+        tap.eq(sizes.get("sites"), MAX_S,
+               "%s: --max-sites %d sizes the sites map" % (v, MAX_S))
         got = from_text(out)
-        check(tap, v, "terminal report", got, sites_wired)
+        check(tap, v, "terminal report", got)
         prc, got, comments = from_pprof(version, prof)
         tap.eq(prc, 0, "%s: pprof -raw reads the profile" % v)
-        check(tap, v, "pprof comments", got, sites_wired)
+        check(tap, v, "pprof comments", got)
         if tap.failed > failed:
             print("# stderr: " + err.replace("\n", "\n# "))
             print("# " + comments.replace("\n", "\n# "))
@@ -182,7 +166,7 @@ def run(tap, version):
     tap.eq(rc, 0, "%s: JSON run exits 0" % v)
     got, variants = from_json(out)
     tap.eq(variants, 1, "%s: every final JSON line has the same counters" % v)
-    check(tap, v, "JSON", got, sites_wired)
+    check(tap, v, "JSON", got)
 
 
 if __name__ == "__main__":

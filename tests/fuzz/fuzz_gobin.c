@@ -3,7 +3,6 @@
  * analysis — ELF headers and sections, .go.buildinfo, the pclntab and its
  * moduledata, DWARF struct offsets and the wait-reason table — exactly as
  * goleaktrace opens a target (from a file descriptor). */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>

@@ -4,7 +4,6 @@
  * of .debug_abbrev, and the rest as .debug_info. Seeds are the runtime
  * structs' unit of real binaries (tests/fuzz/dwarf_seed.py), so the
  * mutations land in the DIEs godwarf walks, not in ELF or zlib. */
-#define _GNU_SOURCE
 #include <elf.h>
 #include <stdint.h>
 #include <stdlib.h>

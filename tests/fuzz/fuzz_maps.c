@@ -4,7 +4,6 @@
  * line). Every line goes through the line parser, whose accepted lines
  * must survive a round trip through the kernel's format; the whole input
  * goes through the load-bias search, as a file. */
-#define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
