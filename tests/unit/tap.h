@@ -40,6 +40,18 @@ static inline int tap__report(int ok, const char *what)
 
 #define TAP_SKIP(why) printf("ok %d - # SKIP %s\n", ++tap__n, why)
 
+/* How many times needle occurs in hay, not overlapping. */
+static inline int tap__count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
 /* Print the plan last (TAP allows a trailing plan) and the exit status. */
 static inline int tap__done(void)
 {

@@ -288,17 +288,6 @@ static void test_time(void)
 	snprintf(what, sizeof(what), "%s: %s", path, name);		\
 	ASSERT_EQ(actual, expected, what); })
 
-static int count_str(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 /* gunzip into a malloc'ed buffer. */
 static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *olen)
 {
@@ -521,18 +510,18 @@ static void test_report(const char *path)
 		    "unknown creator");
 
 	/* The report each line belongs to, on every line. */
-	CHECK_EQ(count_str(buf, "{\"time\":\"2024-05-01T12:00:00.123Z\","
+	CHECK_EQ(tap__count_str(buf, "{\"time\":\"2024-05-01T12:00:00.123Z\","
 			    "\"pid\":4242,"), 2, "time and pid on each line");
-	CHECK_EQ(count_str(buf, "\"comm\":\"ev\\\"il\\\\\\u0001\\ufffd\""),
+	CHECK_EQ(tap__count_str(buf, "\"comm\":\"ev\\\"il\\\\\\u0001\\ufffd\""),
 		  2, "hostile comm escaped");
-	CHECK_EQ(count_str(buf, "\"final\":true"), 2, "final flag");
-	CHECK_EQ(count_str(buf, "\"groups\":2,\"goroutines\":4"), 2,
+	CHECK_EQ(tap__count_str(buf, "\"final\":true"), 2, "final flag");
+	CHECK_EQ(tap__count_str(buf, "\"groups\":2,\"goroutines\":4"), 2,
 		  "report totals");
-	CHECK_EQ(count_str(buf, "\"dropped\":{\"parks_map_full\":2,"
+	CHECK_EQ(tap__count_str(buf, "\"dropped\":{\"parks_map_full\":2,"
 			    "\"sites_map_full\":0,\"probe_read_failed\":0,"
 			    "\"target_read_failed\":1}"), 2,
 		  "drop counters on each line");
-	CHECK_EQ(count_str(buf, "\"spawns\":41"), 2, "event counters");
+	CHECK_EQ(tap__count_str(buf, "\"spawns\":41"), 2, "event counters");
 	test_pprof_roundtrip(path, &info, &gt);
 out:
 	free(buf);

@@ -88,17 +88,6 @@ static void test_addr(void)
 	check_addr("[127.0.0.1]:80", 0, NULL, 0);
 }
 
-static int count_str(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while ((hay = strstr(hay, needle))) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
-}
-
 /* The line of a series, by its name and a label set fragment; its value
  * in *value. */
 static int series(const char *text, const char *name, const char *labels,
@@ -258,7 +247,7 @@ static void test_exposition(struct fake *f)
 		 "pid=\"%d\",binary=\"test_report_metrics\"", (int)self.pid);
 	/* target_info, unreadable, 3 parked and 3 oldest series, counters of
 	 * two named sites and other. */
-	ASSERT_EQ(count_str(text, labels), 2 + 3 + 3 + 2 * 3,
+	ASSERT_EQ(tap__count_str(text, labels), 2 + 3 + 3 + 2 * 3,
 		  "every series of the process has its labels, escaped");
 	report_pprof__creator(&info, spawn, creator, sizeof(creator));
 	ASSERT_TRUE(strstr(creator, "main.spawnAll at ") &&
@@ -281,7 +270,7 @@ static void test_exposition(struct fake *f)
 	ASSERT_TRUE(series(text, "goleaktrace_parked_oldest_seconds",
 			   "class=\"parked\",created_by=\"other\"", &v) && v == 4,
 		    "other's oldest");
-	ASSERT_EQ(count_str(text, "goleaktrace_parked_goroutines{"), 3,
+	ASSERT_EQ(tap__count_str(text, "goleaktrace_parked_goroutines{"), 3,
 		  "three parked series");
 	ASSERT_TRUE(series(text, "goleaktrace_goroutines_spawned_total",
 			   "created_by=\"main.spawnAll at ", &v) && v == 40,
@@ -303,9 +292,9 @@ static void test_exposition(struct fake *f)
 			   " 7\n"), "event and drop counters");
 	ASSERT_TRUE(strstr(text, "goleaktrace_watched_processes 1\n") != NULL,
 		    "one process");
-	ASSERT_EQ(count_str(text, "# HELP "), count_str(text, "# TYPE "),
+	ASSERT_EQ(tap__count_str(text, "# HELP "), tap__count_str(text, "# TYPE "),
 		  "a HELP for every TYPE");
-	ASSERT_EQ(count_str(text, "# TYPE goleaktrace_parked_goroutines gauge\n"),
+	ASSERT_EQ(tap__count_str(text, "# TYPE goleaktrace_parked_goroutines gauge\n"),
 		  1, "one TYPE per family");
 	promtool_check(text, "one process");
 	free(text);
@@ -346,7 +335,7 @@ static void test_exposition(struct fake *f)
 	snprintf(labels, sizeof(labels), "pid=\"%d\"", (int)parent.pid);
 	ASSERT_TRUE(strstr(text, labels) != NULL, "the second process");
 	/* Series: spawnAll's site in other, a, b, 0x4000 in other. */
-	ASSERT_EQ(count_str(text, labels), 1 + 1 + 2 * 4,
+	ASSERT_EQ(tap__count_str(text, labels), 1 + 1 + 2 * 4,
 		  "without probes: no counters for it");
 	promtool_check(text, "two processes");
 	free(text);
@@ -365,7 +354,7 @@ static void test_exposition(struct fake *f)
 	text = text_of(m);
 	if (!ASSERT_TRUE(text, "interval 3: text"))
 		goto out;
-	ASSERT_EQ(count_str(text, labels), 0, "a process that left is gone");
+	ASSERT_EQ(tap__count_str(text, labels), 0, "a process that left is gone");
 	ASSERT_TRUE(strstr(text, "goleaktrace_watched_processes 1\n") != NULL,
 		    "one process again");
 	ASSERT_TRUE(series(text, "goleaktrace_goroutines_spawned_total",
