@@ -3,7 +3,7 @@
  * records ((tgid, goid) -> park time, g, lock, reason) and counts spawns
  * and exits per creation site; stacks are walked later from user space.
  * One object serves every traced binary: each binary's uprobes carry its
- * slot in the binaries map as their attach cookie. */
+ * slot in the binaries map in their attach cookie (GLT_COOKIE). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -78,12 +78,10 @@ static __always_inline __u32 current_tgid(void)
 	return 0;
 }
 
-/* Offsets of the binary this probe was attached to. A cookie and an
- * array lookup: cheaper than finding the task's executable. */
-static __always_inline const struct glt_offsets *probe_offsets(void *ctx)
+/* Offsets of the binary a probe was attached to, by its slot from the
+ * cookie: an array lookup, cheaper than finding the task's executable. */
+static __always_inline const struct glt_offsets *probe_offsets(__u32 slot)
 {
-	__u32 slot = bpf_get_attach_cookie(ctx);
-
 	return bpf_map_lookup_elem(&binaries, &slot);
 }
 
@@ -112,15 +110,14 @@ static __always_inline void site_add(__u32 tgid, __u64 pc, bool spawned)
 /* runtime.gopark(unlockf, lock, reason, traceReason, traceskip), on the
  * parking goroutine itself. May fire twice for one call when the stack
  * check branches to morestack; the second write simply wins. */
-SEC("uprobe")
-int on_gopark(struct pt_regs *ctx)
+static __always_inline int do_gopark(struct pt_regs *ctx, __u32 slot)
 {
 	const struct glt_offsets *o;
 	struct glt_parked p = {};
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.parks, 1);
-	o = probe_offsets(ctx);
+	o = probe_offsets(slot);
 	if (!o)
 		return 0;
 	p.g = GO_G(ctx);
@@ -136,14 +133,13 @@ int on_gopark(struct pt_regs *ctx)
 }
 
 /* runtime.ready(gp, traceskip, next), on g0: gp is about to run again. */
-SEC("uprobe")
-int on_ready(struct pt_regs *ctx)
+static __always_inline int do_ready(struct pt_regs *ctx, __u32 slot)
 {
 	const struct glt_offsets *o;
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.readies, 1);
-	o = probe_offsets(ctx);
+	o = probe_offsets(slot);
 	if (!o)
 		return 0;
 	if (read_u64(GO_ARG1(ctx) + o->g_goid, &key.goid))
@@ -156,8 +152,7 @@ int on_ready(struct pt_regs *ctx)
 
 /* runtime.newproc1(fn, callergp, callerpc, ...): callerpc is the `go`
  * statement, the same value the new g keeps in g.gopc. */
-SEC("uprobe")
-int on_newproc1(struct pt_regs *ctx)
+static __always_inline int do_newproc1(struct pt_regs *ctx)
 {
 	__sync_fetch_and_add(&counters.spawns, 1);
 	site_add(current_tgid(), GO_ARG3(ctx), true);
@@ -166,15 +161,14 @@ int on_newproc1(struct pt_regs *ctx)
 
 /* runtime.gdestroy(gp) (1.22+, also reached by coroutine exit) or
  * runtime.goexit0(gp) before 1.22, on g0. */
-SEC("uprobe")
-int on_gexit(struct pt_regs *ctx)
+static __always_inline int do_gexit(struct pt_regs *ctx, __u32 slot)
 {
 	__u64 gp = GO_ARG1(ctx), gopc;
 	const struct glt_offsets *o;
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.exits, 1);
-	o = probe_offsets(ctx);
+	o = probe_offsets(slot);
 	if (!o)
 		return 0;
 	if (read_u64(gp + o->g_goid, &key.goid))
@@ -185,6 +179,51 @@ int on_gexit(struct pt_regs *ctx)
 		return 0;
 	site_add(key.tgid, gopc, false);
 	return 0;
+}
+
+/* All four hooks of a binary in one uprobe_multi link: detaching it waits
+ * for one grace period instead of four, and frees the target at once. */
+SEC("uprobe")
+int on_hook(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 slot = cookie >> 8;
+
+	switch (cookie & 0xff) {
+	case GLT_HOOK_GOPARK:
+		return do_gopark(ctx, slot);
+	case GLT_HOOK_READY:
+		return do_ready(ctx, slot);
+	case GLT_HOOK_NEWPROC:
+		return do_newproc1(ctx);
+	default:
+		return do_gexit(ctx, slot);
+	}
+}
+
+/* One program per hook, each on a uprobe of its own (kernels before 6.6). */
+SEC("uprobe")
+int on_gopark(struct pt_regs *ctx)
+{
+	return do_gopark(ctx, bpf_get_attach_cookie(ctx) >> 8);
+}
+
+SEC("uprobe")
+int on_ready(struct pt_regs *ctx)
+{
+	return do_ready(ctx, bpf_get_attach_cookie(ctx) >> 8);
+}
+
+SEC("uprobe")
+int on_newproc1(struct pt_regs *ctx)
+{
+	return do_newproc1(ctx);
+}
+
+SEC("uprobe")
+int on_gexit(struct pt_regs *ctx)
+{
+	return do_gexit(ctx, bpf_get_attach_cookie(ctx) >> 8);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

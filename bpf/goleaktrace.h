@@ -65,6 +65,19 @@ struct glt_offsets {
 	__u32 g_gopc;
 };
 
+/* The hooks, in the order of user space's probe plan. A uprobe's cookie
+ * is (slot << 8 | hook): on_hook, attached once per binary with a
+ * uprobe_multi link, dispatches on the hook; the one-hook programs used
+ * on kernels without uprobe_multi (before 6.6) only take the slot. */
+enum glt_hook {
+	GLT_HOOK_GOPARK,
+	GLT_HOOK_READY,
+	GLT_HOOK_NEWPROC,
+	GLT_HOOK_GEXIT,
+	GLT_HOOK_COUNT,
+};
+#define GLT_COOKIE(slot, hook) ((__u64)(slot) << 8 | (hook))
+
 /* Read-only config. When goleaktrace runs in a PID namespace of its own,
  * tgids are translated into it (found by its inode number), so that they
  * match the PIDs it sees. */

@@ -11,6 +11,7 @@
 #include "probes.h"
 #include "goleaktrace.skel.h"
 #include "prologue.h"
+#include "uprobe_links.h"
 
 #define PROLOGUE_BYTES 32
 /* /proc/self/ns/pid of the initial PID namespace (PROC_PID_INIT_INO). */
@@ -24,21 +25,50 @@ struct binary_key {
 
 /* One hooked executable: its uprobes fire in the one traced process, or
  * in every process that runs it (--all). Its index in probes.bins is its
- * slot in the BPF binaries map and its uprobes' cookie. */
+ * slot in the BPF binaries map, in its uprobes' cookies. */
 struct probe_binary {
 	struct binary_key key;
 	pid_t pid;			/* uprobe filter, -1 for any */
 	int fd;				/* the executable, kept open */
 	struct probes_plan plan;
-	struct bpf_link *links[PROBES_COUNT];
+	int multi_fd;			/* its uprobe_multi link, or -1 */
+	struct bpf_link *links[PROBES_COUNT];	/* else one per hook */
 };
 
 struct probes {
 	struct goleaktrace_bpf *skel;
 	struct probe_binary *bins;
 	size_t nbins;
+	bool multi;			/* uprobe_multi links (Linux 6.6+) */
 	bool detached;			/* duty cycling: between slices */
+	struct link_reaper reaper;
 };
+
+/* The one-hook programs, in the order of probes_plan.points. */
+static void hook_programs(struct goleaktrace_bpf *s,
+			  struct bpf_program *progs[PROBES_COUNT])
+{
+	progs[GLT_HOOK_GOPARK] = s->progs.on_gopark;
+	progs[GLT_HOOK_READY] = s->progs.on_ready;
+	progs[GLT_HOOK_NEWPROC] = s->progs.on_newproc1;
+	progs[GLT_HOOK_GEXIT] = s->progs.on_gexit;
+}
+
+/* Loads either the dispatcher for uprobe_multi links, or the four
+ * one-hook programs for perf-event uprobes. */
+static void choose_programs(struct probes *p)
+{
+	struct bpf_program *progs[PROBES_COUNT];
+	int i;
+
+	p->multi = uprobe_multi__supported();
+	hook_programs(p->skel, progs);
+	for (i = 0; i < PROBES_COUNT; i++)
+		bpf_program__set_autoload(progs[i], !p->multi);
+	bpf_program__set_autoload(p->skel->progs.on_hook, p->multi);
+	if (p->multi)
+		uprobe_multi__prepare(p->skel->progs.on_hook);
+}
 
 /* Tells the programs our PID namespace, so that their tgids are ours. */
 static int set_pidns(struct glt_config *cfg)
@@ -64,6 +94,7 @@ int probes__open(struct probes **out, const struct probes_opts *opts,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	link_reaper__init(&p->reaper);
 	p->skel = goleaktrace_bpf__open_opts(&oopts);
 	if (!p->skel) {
 		err = -errno;
@@ -75,6 +106,7 @@ int probes__open(struct probes **out, const struct probes_opts *opts,
 		*errmsg = "cannot read /proc/self/ns/pid";
 		goto out;
 	}
+	choose_programs(p);
 	if (opts->max_goroutines)
 		bpf_map__set_max_entries(p->skel->maps.parked,
 					 opts->max_goroutines);
@@ -187,45 +219,66 @@ static int binary_key(int fd, struct binary_key *key)
 	return 0;
 }
 
+static const char *attach_error(int err)
+{
+	return err == -EACCES || err == -EPERM ?
+		"attaching uprobes needs CAP_SYS_ADMIN on this kernel besides "
+		"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE: run as root, or use "
+		"--no-probes" :
+		"failed to attach a uprobe (kernel without uprobes?)";
+}
+
 /* Attaches the four uprobes of b, through its open fd: the path stays
  * valid across mount namespaces and after the process that showed us the
  * binary is gone. */
 static int attach_binary(struct probes *p, struct probe_binary *b,
 			 uint32_t slot, const char **errmsg)
 {
-	struct goleaktrace_bpf *s = p->skel;
-	struct bpf_program *progs[PROBES_COUNT] = {
-		s->progs.on_gopark, s->progs.on_ready, s->progs.on_newproc1,
-		s->progs.on_gexit,
-	};
+	struct bpf_program *progs[PROBES_COUNT];
+	uint64_t offsets[PROBES_COUNT], cookies[PROBES_COUNT];
 	char path[32];
 	int i, err = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", b->fd);
+	for (i = 0; i < PROBES_COUNT; i++) {
+		offsets[i] = b->plan.points[i].file_offset;
+		cookies[i] = GLT_COOKIE(slot, i);
+	}
+	if (p->multi) {
+		b->multi_fd = uprobe_multi__attach(
+			bpf_program__fd(p->skel->progs.on_hook), path, b->pid,
+			offsets, cookies, PROBES_COUNT);
+		err = b->multi_fd < 0 ? b->multi_fd : 0;
+		if (err) {
+			b->multi_fd = -1;
+			*errmsg = attach_error(err);
+		}
+		return err;
+	}
+	hook_programs(p->skel, progs);
 	for (i = 0; !err && i < PROBES_COUNT; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .bpf_cookie = slot);
+		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .bpf_cookie = cookies[i]);
 
 		b->links[i] = bpf_program__attach_uprobe_opts(progs[i], b->pid,
-			path, b->plan.points[i].file_offset, &uopts);
+			path, offsets[i], &uopts);
 		if (!b->links[i]) {
 			err = -errno;
-			*errmsg = err == -EACCES || err == -EPERM ?
-				"attaching uprobes needs CAP_SYS_ADMIN on this "
-				"kernel besides CAP_BPF, CAP_PERFMON and "
-				"CAP_SYS_PTRACE: run as root, or use --no-probes" :
-				"failed to attach a uprobe (kernel without "
-				"uprobes?)";
+			*errmsg = attach_error(err);
 		}
 	}
 	return err;
 }
 
-static void detach_binary(struct probe_binary *b)
+/* The uprobes stop firing now or (perf links) within a few grace
+ * periods; the waiting is the reaper's. */
+static void detach_binary(struct probes *p, struct probe_binary *b)
 {
 	int i;
 
+	link_reaper__put(&p->reaper, NULL, b->multi_fd);
+	b->multi_fd = -1;
 	for (i = 0; i < PROBES_COUNT; i++) {
-		bpf_link__destroy(b->links[i]);
+		link_reaper__put(&p->reaper, b->links[i], -1);
 		b->links[i] = NULL;
 	}
 }
@@ -257,7 +310,7 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 		return -ENOMEM;
 	p->bins = bins;
 	b = &bins[p->nbins];
-	*b = (struct probe_binary){ .key = key, .fd = -1,
+	*b = (struct probe_binary){ .key = key, .fd = -1, .multi_fd = -1,
 				    .pid = any_process ? -1 : t->pid };
 	err = probes__plan(bin, &b->plan, errmsg);
 	if (err)
@@ -276,7 +329,7 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 	if (!err && !p->detached)
 		err = attach_binary(p, b, slot, errmsg);
 	if (err) {
-		detach_binary(b);
+		detach_binary(p, b);
 		close(b->fd);
 		return err;
 	}
@@ -293,12 +346,34 @@ int probes__set_attached(struct probes *p, bool attached,
 	if (p->detached == !attached)
 		return 0;
 	for (i = 0; i < p->nbins; i++) {
-		detach_binary(&p->bins[i]);
-		if (attached && !err)
+		if (!attached)
+			detach_binary(p, &p->bins[i]);
+		else if (!err)
 			err = attach_binary(p, &p->bins[i], i, errmsg);
 	}
 	p->detached = !attached;
 	return err;
+}
+
+bool probes__detaching(struct probes *p, uint64_t *done_ns)
+{
+	return link_reaper__busy(&p->reaper, done_ns);
+}
+
+size_t probes__prog_fds(const struct probes *p, int *fds, size_t max)
+{
+	struct bpf_program *progs[PROBES_COUNT];
+	size_t i, n = 0;
+
+	if (p->multi) {
+		if (max)
+			fds[n++] = bpf_program__fd(p->skel->progs.on_hook);
+		return n;
+	}
+	hook_programs(p->skel, progs);
+	for (i = 0; i < PROBES_COUNT && n < max; i++)
+		fds[n++] = bpf_program__fd(progs[i]);
+	return n;
 }
 
 const struct probes_plan *probes__binary_plan(const struct probes *p,
@@ -320,9 +395,10 @@ void probes__free(struct probes *p)
 	if (!p)
 		return;
 	for (i = 0; i < p->nbins; i++) {
-		detach_binary(&p->bins[i]);
+		detach_binary(p, &p->bins[i]);
 		close(p->bins[i].fd);
 	}
+	link_reaper__free(&p->reaper);
 	free(p->bins);
 	goleaktrace_bpf__destroy(p->skel);
 	free(p);

@@ -33,9 +33,15 @@ int probes__add_binary(struct probes *p, const struct gobin *bin,
 void probes__free(struct probes *p);
 
 /* Duty cycling: takes every binary's uprobes out (attached false), so the
- * targets pay nothing, or puts them back. The maps are kept. */
+ * targets pay nothing, or puts them back. The maps are kept. Detaching
+ * returns at once: a thread waits for the kernel to let the links go. */
 int probes__set_attached(struct probes *p, bool attached,
 			 const char **errmsg);
+/* Whether links taken out are still being destroyed (their uprobes may
+ * still fire); when not, *done_ns is when the last one went. */
+bool probes__detaching(struct probes *p, uint64_t *done_ns);
+/* The programs the uprobes run, for their BPF run-time statistics. */
+size_t probes__prog_fds(const struct probes *p, int *fds, size_t max);
 
 int probes__counters(const struct probes *p, struct glt_counters *out);
 
