@@ -138,37 +138,34 @@ static uint64_t mono_ns(void)
 /* The mapping of this process that holds addr, as a path uprobes can
  * attach to (/proc/self/map_files/..., valid even if the file was
  * replaced since) and the file offset of addr. */
+static bool holds_addr(const struct maps_entry *e, void *addr)
+{
+	return *(uint64_t *)addr >= e->start && *(uint64_t *)addr < e->end;
+}
+
+/* The mapping of this process that holds addr, as a path uprobes can
+ * attach to (/proc/self/map_files/..., valid even if the file was
+ * replaced since) and the file offset of addr. */
 static int self_file_offset(uint64_t addr, char *path, size_t size,
 			    uint64_t *offset)
 {
 	struct maps_entry e;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int err = -ENOENT;
+	int err;
 	FILE *f;
 
 	f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return -errno;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
-		if (target__parse_maps_line(line, n, &e) || addr < e.start ||
-		    addr >= e.end)
-			continue;
-		if (!e.inode || e.perms[2] != 'x')
-			break;
-		snprintf(path, size, "/proc/self/map_files/%llx-%llx",
-			 (unsigned long long)e.start,
-			 (unsigned long long)e.end);
-		*offset = addr - e.start + e.offset;
-		err = 0;
-		break;
-	}
-	free(line);
+	err = target__maps_find(f, holds_addr, &addr, &e);
 	fclose(f);
-	return err;
+	if (!err && (!e.inode || e.perms[2] != 'x'))
+		err = -ENOENT;
+	if (err)
+		return err;
+	snprintf(path, size, "/proc/self/map_files/%llx-%llx",
+		 (unsigned long long)e.start, (unsigned long long)e.end);
+	*offset = addr - e.start + e.offset;
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -550,14 +547,16 @@ uint64_t budget__update(struct budget *b, const struct budget_interval *iv)
 	totals__add(&b->window, iv->wall_ns, attached, iv->events, cost);
 	if (b->opts.pct >= 100 || !(b->opts.pct > 0))
 		return b->slice_ns;	/* fixed by init */
-	/* Overspending (a burst in a long slice) is paid back from the next
-	 * slices, up to one interval's allowance; underspending is not
-	 * banked, so that a quiet spell cannot license a burst. */
+	/* Overspending (a burst in a long slice, or uprobes that fire on
+	 * while their links go) is paid back from the next slices, sitting
+	 * out whole intervals if need be; underspending is not banked, so
+	 * that a quiet spell cannot license a burst. */
 	b->debt_ns += cost - share * (double)iv->wall_ns;
 	if (b->debt_ns < 0)
 		b->debt_ns = 0;
-	if (b->debt_ns > share * (double)b->opts.interval_ns)
-		b->debt_ns = share * (double)b->opts.interval_ns;
+	if (b->debt_ns > BUDGET_MAX_DEBT * share * (double)b->opts.interval_ns)
+		b->debt_ns = BUDGET_MAX_DEBT * share *
+			     (double)b->opts.interval_ns;
 	if (attached >= MEASURE_MIN_NS) {
 		load = cost / (double)attached;
 		if (!b->load_known || load >= b->load)
@@ -566,7 +565,10 @@ uint64_t budget__update(struct budget *b, const struct budget_interval *iv)
 			b->load += LOAD_DECAY * (load - b->load);
 		b->load_known = true;
 	}
-	b->slice_ns = fit_slice(b, next_fraction(b));
+	if (b->debt_ns >= share * (double)b->opts.interval_ns)
+		b->slice_ns = 0;	/* sit this one out */
+	else
+		b->slice_ns = fit_slice(b, next_fraction(b));
 	return b->slice_ns;
 }
 
@@ -590,11 +592,20 @@ void budget__take_report(struct budget *b, struct budget_report *r)
 		.ns_per_event = ratio(w->cost_ns, w->events),
 		.limited = w->attached_ns < w->wall_ns,
 	};
-	/* Before an interval ends, the decision is all there is. */
-	if (!w->wall_ns)
+	/* No interval ended in the window (reports more often than the
+	 * control interval): what is known since start; before the first
+	 * one ends, the decision is all there is. */
+	if (!w->wall_ns && t->wall_ns) {
+		r->attached = r->attached_total;
+		r->overhead_pct = r->overhead_total_pct;
+		r->events_per_sec = NSEC_PER_SEC_D *
+				    ratio(t->events, t->attached_ns);
+		r->ns_per_event = ratio(t->cost_ns, t->events);
+		r->limited = t->attached_ns < t->wall_ns;
+	} else if (!w->wall_ns) {
 		r->attached = b->slice_ns >= b->opts.interval_ns;
-	if (!t->wall_ns)
 		r->attached_total = r->attached;
+	}
 	memset(&b->window, 0, sizeof(b->window));
 }
 
@@ -622,6 +633,6 @@ int budget__format(const struct budget_report *r, char *buf, size_t size)
 	fmt_pct(tot, sizeof(tot), 100 * r->attached_total, true);
 	fmt_pct(ovh, sizeof(ovh), r->overhead_pct, false);
 	return snprintf(buf, size, "probes attached %s%% of the time (%s%% "
-			"since start); overhead %s%% of a core, budget %g%%",
+			"overall), cost %s%% of a core (max %g%%)",
 			att, tot, ovh, r->pct > 100 ? 100 : r->pct);
 }

@@ -27,6 +27,9 @@
 #define BUDGET_MIN_SLICE_NS 10000000ULL
 /* How much the slice may grow from one interval to the next. */
 #define BUDGET_RAMP 2.0
+/* Overspending is paid back, up to this many intervals' allowance (the
+ * probes sit out whole intervals meanwhile). */
+#define BUDGET_MAX_DEBT 30
 
 /* Parses --max-overhead's value: "2", "2%", "0.5": a percentage of one
  * core in (0, 100]. 0 or -EINVAL. */
@@ -165,8 +168,9 @@ void budget__init(struct budget *b, const struct budget_opts *opts);
  * cost a whole core while attached, until a measurement says better. */
 uint64_t budget__slice_ns(const struct budget *b);
 /* Accounts the interval that ended; returns the slice of the next one:
- * interval_ns (always attached) when the budget allows it or pct >= 100,
- * 0 only when pct <= 0, else in [min_slice_ns, interval_ns - min_slice]. */
+ * interval_ns (always attached) when the budget allows it or pct >= 100;
+ * 0 when pct <= 0, and while an overspending of more than an interval's
+ * allowance is paid back; else in [min_slice_ns, interval_ns - min]. */
 uint64_t budget__update(struct budget *b, const struct budget_interval *iv);
 /* CPU cost of one interval's events, in ns. */
 double budget__cost_ns(const struct budget *b, const struct budget_interval *iv);
@@ -187,8 +191,8 @@ struct budget_report {
 /* Fills r for the window since the last call and starts a new one. */
 void budget__take_report(struct budget *b, struct budget_report *r);
 /* One line for the terminal, without a newline:
- * "probes attached 7.3% of the time (41% since start); overhead 1.9% of
- * a core, budget 2%". Returns snprintf's result. */
+ * "probes attached 7.3% of the time (41% overall), cost 1.9% of a core
+ * (max 2%)", 78 columns at most at sane costs. Returns snprintf's. */
 int budget__format(const struct budget_report *r, char *buf, size_t size);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "budget.h"
 #include "cli.h"
 #include "pod.h"
 #include "report_metrics.h"
@@ -49,7 +50,8 @@ static const char doc[] =
 
 enum { OPT_MAX_GOROUTINES = 0x100, OPT_MAX_SITES, OPT_ALL, OPT_JSON, OPT_INSPECT, OPT_NO_PROBES,
        OPT_BTF, OPT_POD, OPT_HOST_ROOT, OPT_CGROUP, OPT_METRICS,
-       OPT_TOP_SITES, OPT_PROFILE_DIR, OPT_KEEP };
+       OPT_TOP_SITES, OPT_PROFILE_DIR, OPT_KEEP, OPT_MAX_OVERHEAD,
+       OPT_NO_UPROBE_MULTI };
 
 #define DEFAULT_KEEP 60
 /* Above any valid --keep: tells "not given" from every value. */
@@ -78,6 +80,11 @@ static const struct argp_option options[] = {
 	{ "no-probes", OPT_NO_PROBES, NULL, 0,
 	  "Scan goroutines from memory every interval, no uprobes: zero cost "
 	  "on the target's hot path (see README for what is lost)", 0 },
+	{ "max-overhead", OPT_MAX_OVERHEAD, "PCT", 0,
+	  "Keep the probes' cost to the traced processes under PCT% of one "
+	  "core (default 2): when it would be more, the probes are attached "
+	  "for a slice of each second and memory scans fill the gaps; 100 "
+	  "keeps them attached", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Without -p: watch every Go process on the node, new ones too. "
 	  "With -p: also show the runtime's own goroutines (GC, "
@@ -108,6 +115,9 @@ static const struct argp_option options[] = {
 	  "Size of the parked-goroutine map", 0 },
 	{ "max-sites", OPT_MAX_SITES, "N", OPTION_HIDDEN,
 	  "Size of the creation-site map", 0 },
+	{ "no-uprobe-multi", OPT_NO_UPROBE_MULTI, NULL, OPTION_HIDDEN,
+	  "Attach one perf-event uprobe per hook, as on kernels before 6.6",
+	  0 },
 	{},
 };
 
@@ -223,6 +233,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_ALL:
 		opts->all = true;
 		return 0;
+	case OPT_NO_UPROBE_MULTI:
+		opts->no_uprobe_multi = true;
+		return 0;
+	case OPT_MAX_OVERHEAD:
+		if (budget__parse_pct(arg, &opts->max_overhead))
+			argp_error(state, "Invalid --max-overhead: %s (a "
+				   "percentage of one core, above 0 and at "
+				   "most 100)", arg);
+		return 0;
 	case 'o':
 		if (!*arg)
 			argp_error(state, "Invalid output: empty path");
@@ -277,6 +296,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (opts->inspect && opts->pid)
 			argp_error(state, "--inspect FILE and -p PID exclude "
 				   "each other");
+		if (opts->no_probes && opts->max_overhead)
+			argp_error(state, "--max-overhead has no use with "
+				   "--no-probes, which costs the target nothing");
+		if (!opts->max_overhead)
+			opts->max_overhead = BUDGET_DEFAULT_PCT;
 		if (opts->no_probes && opts->btf_path)
 			argp_error(state, "--btf has no use with --no-probes");
 		if (opts->pod && (opts->pid || opts->inspect))

@@ -21,7 +21,9 @@ struct cli_opts {
 	bool all_processes;		/* without -p: every Go process */
 	bool show_system;		/* with -p: runtime goroutines too */
 	bool no_probes;			/* --no-probes: scans only */
+	double max_overhead;		/* --max-overhead: % of one core */
 	const char *btf_path;		/* hidden --btf: kernel BTF file */
+	bool no_uprobe_multi;		/* hidden: old kernels' uprobes */
 	const char *output;		/* -o: pprof file, or DIR/ */
 	bool json;			/* --json: JSON lines on stdout */
 	int verbose;

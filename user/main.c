@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "classify.h"
 #include "cli.h"
+#include "duty.h"
 #include "gobin.h"
 #include "gtable.h"
 #include "pod.h"
@@ -188,7 +189,8 @@ static void process_maps__free(struct process_maps *pm)
 /* Checks one process's candidates in its memory, prints one report.
  * maps is NULL with --no-probes: the scans are all there is. */
 static int report(struct reporters *rep, const struct map_copy *maps,
-		  struct session *s, const struct cli_opts *opts, bool final)
+		  const struct budget_report *probes_time, struct session *s,
+		  const struct cli_opts *opts, bool final)
 {
 	struct gtable_source src = { .bin = s->bin, .target = &s->t,
 				     .snap = &s->snap,
@@ -215,6 +217,7 @@ static int report(struct reporters *rep, const struct map_copy *maps,
 		.threshold_ns = opts->threshold_ns,
 		.elapsed_ns = src.now_ns - s->start_ns,
 		.counters = maps ? &maps->counters : &none,
+		.probes_time = probes_time,
 		.final = final,
 		.pod_namespace = s->pod.namespace, .pod_name = s->pod.name,
 		.pod_container = s->pod.container,
@@ -318,6 +321,7 @@ out:
 struct trace {
 	const struct cli_opts *opts;
 	struct probes *probes;		/* NULL with --no-probes */
+	struct duty *duty;		/* with probes: --max-overhead */
 	struct session_set set;		/* -p: exactly one */
 	struct reporters rep;
 };
@@ -443,6 +447,8 @@ static int wait_tick(struct trace *tr, uint64_t deadline_ns, uint64_t end_ns)
 		pfd.fd = tr->set.v[0]->t.pidfd;
 	if (end_ns && end_ns < until)
 		until = end_ns;
+	if (tr->duty && duty__next_ns(tr->duty) < until)
+		until = duty__next_ns(tr->duty);
 	/* Wake at least once a second to notice a stop or an exec. */
 	if (until > now + NSEC_PER_SEC)
 		until = now + NSEC_PER_SEC;
@@ -454,9 +460,64 @@ static int wait_tick(struct trace *tr, uint64_t deadline_ns, uint64_t end_ns)
 	return end_ns && now_ns() >= end_ns;
 }
 
+/* --max-overhead: the probes' first interval starts, with the trap cost
+ * calibrated for the kind of instruction they sit on. */
+static int trace__start_duty(struct trace *tr)
+{
+	struct duty_opts o = { .pct = tr->opts->max_overhead,
+			       .kind = BUDGET_PROBE_JUMP };
+	const struct probes_plan *plan = NULL;
+	const struct session *s = tr->set.n ? tr->set.v[0] : NULL;
+	const char *warn;
+	uint8_t byte;
+	int err;
+
+	if (s)
+		plan = probes__binary_plan(tr->probes, &s->t);
+	if (plan && !gobin__read(s->bin, plan->points[0].entry +
+				 plan->points[0].offset, &byte, 1))
+		o.kind = budget__probe_kind(gobin__arch(s->bin), byte);
+	err = duty__new(&tr->duty, tr->probes, &o, now_ns(), &warn);
+	if (warn)
+		fprintf(stderr, "goleaktrace: warning: %s; taking the probes' "
+			"trap cost as %.0f ns\n", warn, BUDGET_DEFAULT_TRAP_NS);
+	else if (tr->opts->verbose)
+		fprintf(stderr, "goleaktrace: a uprobe trap costs %.0f ns here "
+			"(calibrated in %.0f ms)\n", tr->duty->cal.trap_ns,
+			tr->duty->cal.elapsed_ns / 1e6);
+	return err;
+}
+
+/* Ends a slice or an interval of the probes when due. Back from a gap,
+ * they missed parks and wake-ups: every process is scanned again, and
+ * the parked map loses what the scan no longer finds parked. */
+static int trace__duty(struct trace *tr)
+{
+	uint64_t now = now_ns();
+	const char *why = NULL;
+	struct session *s;
+	size_t i;
+	int ret;
+
+	if (!tr->duty)
+		return 0;
+	ret = duty__step(tr->duty, tr->probes, now, &why);
+	if (ret < 0) {
+		fail("failed to attach the probes again", why, ret);
+		return ret;
+	}
+	for (i = 0; ret == 1 && i < tr->set.n; i++) {
+		s = tr->set.v[i];
+		session__rescan(s);
+		probes__prune_parked(tr->probes, s->t.pid, now, &s->snap);
+	}
+	return 0;
+}
+
 /* One report for every traced process. */
 static int trace__report(struct trace *tr, bool final)
 {
+	struct budget_report probes_time, *pt = NULL;
 	struct map_copy maps = {};
 	struct session *s;
 	size_t i;
@@ -464,16 +525,20 @@ static int trace__report(struct trace *tr, bool final)
 
 	if (tr->probes)
 		err = map_copy__read(&maps, tr->probes);
+	if (tr->duty) {
+		duty__take_report(tr->duty, &probes_time);
+		pt = &probes_time;
+	}
 	if (tr->rep.metrics)
 		report_metrics__begin(tr->rep.metrics,
-				      tr->probes ? &maps.counters : NULL);
+				      tr->probes ? &maps.counters : NULL, pt);
 	report_term__begin(&tr->rep.term, tr->set.n, final);
 	for (i = 0; !err && i < tr->set.n; i++) {
 		s = tr->set.v[i];
 		if (tr->opts->no_probes && s->state != TARGET_EXITED)
 			session__rescan(s);
-		err = report(&tr->rep, tr->probes ? &maps : NULL, s, tr->opts,
-			     final);
+		err = report(&tr->rep, tr->probes ? &maps : NULL, pt, s,
+			     tr->opts, final);
 	}
 	if (!err && tr->rep.metrics)
 		err = report_metrics__publish(tr->rep.metrics);
@@ -486,6 +551,7 @@ static void trace__free(struct trace *tr)
 	report_metrics__free(tr->rep.metrics);
 	session_set__free(&tr->set);
 	probes__free(tr->probes);
+	duty__free(tr->duty);
 }
 
 /* -p: the one target, opened with every error shown. */
@@ -585,6 +651,7 @@ int main(int argc, char **argv)
 	popts.max_goroutines = opts.max_goroutines;
 	popts.max_sites = opts.max_sites;
 	popts.btf_path = opts.btf_path;
+	popts.no_uprobe_multi = opts.no_uprobe_multi;
 	if (!opts.no_probes) {
 		err = probes__open(&tr.probes, &popts, &why);
 		if (err) {
@@ -603,6 +670,8 @@ int main(int argc, char **argv)
 		trace__label(&tr, 0);
 		err = trace__start_session(&tr, tr.set.v[0]);
 	}
+	if (!err && tr.probes)
+		err = trace__start_duty(&tr);
 	if (err)
 		goto out;
 
@@ -613,6 +682,9 @@ int main(int argc, char **argv)
 	if (opts.duration_ns)
 		end = now_ns() + opts.duration_ns;
 	while (!wait_tick(&tr, next, end)) {
+		err = trace__duty(&tr);
+		if (err)
+			goto out;
 		if (now_ns() < next)
 			continue;
 		if (opts.all_processes)

@@ -56,12 +56,12 @@ static void hook_programs(struct goleaktrace_bpf *s,
 
 /* Loads either the dispatcher for uprobe_multi links, or the four
  * one-hook programs for perf-event uprobes. */
-static void choose_programs(struct probes *p)
+static void choose_programs(struct probes *p, bool no_multi)
 {
 	struct bpf_program *progs[PROBES_COUNT];
 	int i;
 
-	p->multi = uprobe_multi__supported();
+	p->multi = !no_multi && uprobe_multi__supported();
 	hook_programs(p->skel, progs);
 	for (i = 0; i < PROBES_COUNT; i++)
 		bpf_program__set_autoload(progs[i], !p->multi);
@@ -106,7 +106,7 @@ int probes__open(struct probes **out, const struct probes_opts *opts,
 		*errmsg = "cannot read /proc/self/ns/pid";
 		goto out;
 	}
-	choose_programs(p);
+	choose_programs(p, opts->no_uprobe_multi);
 	if (opts->max_goroutines)
 		bpf_map__set_max_entries(p->skel->maps.parked,
 					 opts->max_goroutines);
@@ -357,6 +357,11 @@ int probes__set_attached(struct probes *p, bool attached,
 
 bool probes__detaching(struct probes *p, uint64_t *done_ns)
 {
+	/* A uprobe_multi link's breakpoints are out before its wait. */
+	if (p->multi) {
+		*done_ns = 0;
+		return false;
+	}
 	return link_reaper__busy(&p->reaper, done_ns);
 }
 

@@ -18,6 +18,8 @@ struct probes_opts {
 	uint32_t max_sites;		/* sites map size, 0 = default */
 	const char *btf_path;		/* kernel BTF, NULL = the running
 					 * kernel's /sys/kernel/btf/vmlinux */
+	bool no_uprobe_multi;		/* perf-event uprobes even where
+					 * uprobe_multi links exist */
 };
 
 /* Loads the programs and maps, no hook yet. On failure *errmsg says what
@@ -37,8 +39,9 @@ void probes__free(struct probes *p);
  * returns at once: a thread waits for the kernel to let the links go. */
 int probes__set_attached(struct probes *p, bool attached,
 			 const char **errmsg);
-/* Whether links taken out are still being destroyed (their uprobes may
- * still fire); when not, *done_ns is when the last one went. */
+/* Whether links taken out may still fire (perf links still being
+ * destroyed); when not, *done_ns is when the last one went, 0 if they
+ * stopped at once (uprobe_multi). */
 bool probes__detaching(struct probes *p, uint64_t *done_ns);
 /* The programs the uprobes run, for their BPF run-time statistics. */
 size_t probes__prog_fds(const struct probes *p, int *fds, size_t max);

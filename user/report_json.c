@@ -243,6 +243,17 @@ static void print_goids(FILE *out, const struct gt_group *g)
 	print_numbers(out, "objects", g->objects, g->count, true);
 }
 
+/* "probes": how much of the time they were attached, and their cost. */
+static void print_probes_time(FILE *out, const struct budget_report *r)
+{
+	fprintf(out, ",\"probes\":{\"attached\":%.4f,\"attached_total\":%.4f,"
+		"\"overhead_pct\":%.4g,\"overhead_total_pct\":%.4g,"
+		"\"budget_pct\":%g,\"ns_per_event\":%.0f,\"limited\":%s}",
+		r->attached, r->attached_total, r->overhead_pct,
+		r->overhead_total_pct, r->pct, r->ns_per_event,
+		r->limited ? "true" : "false");
+}
+
 static void print_counters(FILE *out, const struct report_info *info,
 			   const struct gtable *gt)
 {
@@ -263,6 +274,8 @@ static void print_counters(FILE *out, const struct report_info *info,
 		(unsigned long long)c->sites_map_full,
 		(unsigned long long)c->read_failed,
 		(unsigned long long)s->read_failed);
+	if (info->probes_time)
+		print_probes_time(out, info->probes_time);
 	fprintf(out, ",\"skipped\":{\"young\":%llu,\"running\":%llu,"
 		"\"reused\":%llu,\"raced\":%llu,\"hidden_system\":%llu}",
 		(unsigned long long)s->young, (unsigned long long)s->running,

@@ -43,6 +43,9 @@ enum family {
 	F_EVENTS,
 	F_DROPPED,
 	F_LAST_REPORT,
+	F_ATTACHED,
+	F_OVERHEAD,
+	F_BUDGET,
 	F_CPU,
 	F_RSS,
 	F_COUNT
@@ -75,6 +78,14 @@ static const struct {
 		"Runtime events the probes could not record, all processes" },
 	[F_LAST_REPORT] = { "goleaktrace_last_report_timestamp_seconds",
 		"gauge", "When the metrics were last rebuilt, Unix time" },
+	[F_ATTACHED] = { "goleaktrace_probes_attached_ratio", "gauge",
+		"Fraction of the last interval the probes were attached "
+		"(below 1 when --max-overhead duty-cycles them)" },
+	[F_OVERHEAD] = { "goleaktrace_probes_overhead_cores", "gauge",
+		"What the probes cost the traced processes over the last "
+		"interval, in cores (events times calibrated cost)" },
+	[F_BUDGET] = { "goleaktrace_probes_overhead_budget_cores", "gauge",
+		"--max-overhead, in cores" },
 	[F_CPU] = { "goleaktrace_self_cpu_seconds_total", "counter",
 		"CPU time goleaktrace itself used, user and system" },
 	[F_RSS] = { "goleaktrace_self_resident_memory_bytes", "gauge",
@@ -218,6 +229,8 @@ struct report_metrics {
 	struct text body[F_COUNT];	/* this interval's samples */
 	struct glt_counters counters;
 	bool have_counters;
+	struct budget_report probes_time;
+	bool have_probes_time;
 	size_t added;
 	int err;			/* of an add since begin */
 	struct mproc *procs;
@@ -295,7 +308,8 @@ void report_metrics__free(struct report_metrics *m)
 }
 
 void report_metrics__begin(struct report_metrics *m,
-			   const struct glt_counters *counters)
+			   const struct glt_counters *counters,
+			   const struct budget_report *probes_time)
 {
 	size_t i;
 
@@ -308,6 +322,9 @@ void report_metrics__begin(struct report_metrics *m,
 	m->have_counters = counters != NULL;
 	if (counters)
 		m->counters = *counters;
+	m->have_probes_time = probes_time != NULL;
+	if (probes_time)
+		m->probes_time = *probes_time;
 	m->added = 0;
 	m->err = 0;
 }
@@ -762,6 +779,16 @@ static void add_globals(struct report_metrics *m)
 		text__printf(&m->body[rows[i].f], "%s{%s=\"%s\"} %llu\n",
 			     families[rows[i].f].name, rows[i].label,
 			     rows[i].value, (unsigned long long)rows[i].n);
+	if (m->have_probes_time) {
+		text__printf(&m->body[F_ATTACHED], "%s %.4f\n",
+			     families[F_ATTACHED].name,
+			     m->probes_time.attached);
+		text__printf(&m->body[F_OVERHEAD], "%s %.6f\n",
+			     families[F_OVERHEAD].name,
+			     m->probes_time.overhead_pct / 100);
+		text__printf(&m->body[F_BUDGET], "%s %.4f\n",
+			     families[F_BUDGET].name, m->probes_time.pct / 100);
+	}
 	add_self(&m->body[F_CPU], &m->body[F_RSS]);
 }
 
@@ -804,7 +831,7 @@ int report_metrics__publish(struct report_metrics *m)
 	out.p = NULL;
 out:
 	text__free(&out);
-	report_metrics__begin(m, NULL);
+	report_metrics__begin(m, NULL, NULL);
 	return err;
 }
 

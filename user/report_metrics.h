@@ -55,9 +55,11 @@ int report_metrics__new(struct report_metrics **out,
 void report_metrics__free(struct report_metrics *m);
 
 /* Starts an interval. counters: the probes' event and drop counters,
- * shared by every process; NULL without probes. */
+ * shared by every process, and probes_time: their attached time and
+ * cost; both NULL without probes. */
 void report_metrics__begin(struct report_metrics *m,
-			   const struct glt_counters *counters);
+			   const struct glt_counters *counters,
+			   const struct budget_report *probes_time);
 /* One process's report: labels come from info (pod, pid, the
  * executable's name), its groups must be classified. */
 int report_metrics__add_process(struct report_metrics *m,

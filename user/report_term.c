@@ -10,7 +10,7 @@
 #define EXAMPLE_GOIDS 8
 #define EXAMPLE_OBJECTS 3
 /* The live view keeps this many lines for its header and counters. */
-#define LIVE_CHROME_LINES 7
+#define LIVE_CHROME_LINES 8
 
 void report_term__init(struct report_term *r, FILE *out)
 {
@@ -216,6 +216,7 @@ static void print_counters(struct report_term *r,
 {
 	const struct glt_counters *c = info->counters;
 	const struct gt_stats *s = &gt->stats;
+	char line[160];
 
 	fprintf(r->out, "\nevents: %llu parks, %llu readies, %llu spawns, "
 		"%llu exits, %llu tracked, %llu readies of unknown goids\n",
@@ -229,6 +230,10 @@ static void print_counters(struct report_term *r,
 		(unsigned long long)c->sites_map_full,
 		(unsigned long long)c->read_failed,
 		(unsigned long long)s->read_failed);
+	if (info->probes_time) {
+		budget__format(info->probes_time, line, sizeof(line));
+		fprintf(r->out, "%s\n", line);
+	}
 	fprintf(r->out, "skipped: %llu running (woken without ready), "
 		"%llu reused g, %llu raced, %llu runtime (--all)\n",
 		(unsigned long long)s->running, (unsigned long long)s->reused,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "budget.h"
 #include "goleaktrace.h"
 #include "gobin.h"
 #include "gtable.h"
@@ -18,6 +19,8 @@ struct report_info {
 	uint64_t threshold_ns;
 	uint64_t elapsed_ns;		/* since attach */
 	const struct glt_counters *counters;
+	/* The probes' attached time and cost; NULL with --no-probes. */
+	const struct budget_report *probes_time;
 	bool final;
 	/* Kubernetes pod of the process; "" or NULL when none. */
 	const char *pod_namespace, *pod_name, *pod_container;

@@ -70,17 +70,11 @@ int session__start(struct session *s, uint64_t now_ns, const char **why)
 
 void session__rescan(struct session *s)
 {
-	struct snapshot next;
 	const char *why;
 
-	if (snapshot__take(&next, s->bin, &s->t, &why)) {
+	if (snapshot__rescan(&s->snap, s->bin, &s->t, &why))
 		fprintf(stderr, "goleaktrace: warning: pid %d: %s\n", s->t.pid,
 			why);
-		return;
-	}
-	snapshot__carry(&next, &s->snap);
-	snapshot__free(&s->snap);
-	s->snap = next;
 }
 
 static bool set_has_pid(const struct session_set *set, pid_t pid)

@@ -37,8 +37,9 @@ void session__free(struct session *s);
  * warning in *why (returned as an error only when it is all there is). */
 int session__start(struct session *s, uint64_t now_ns, const char **why);
 
-/* Scan-only mode: a fresh snapshot that remembers since when each
- * goroutine has been seen parked. A failed scan keeps the last one. */
+/* Scan-only mode, and duty cycling after a gap: a fresh snapshot that
+ * remembers since when each goroutine has been seen parked. A failed
+ * scan keeps the last one. */
 void session__rescan(struct session *s);
 
 /* The Go processes of the node for --all, as sessions; processes already

@@ -252,10 +252,10 @@ int target__parse_maps_line(const char *line, size_t len,
 	return 0;
 }
 
-int target__maps_load_bias(FILE *maps, uint64_t inode, uint64_t base_vaddr,
-			   uint64_t *bias)
+int target__maps_find(FILE *maps,
+		      bool (*match)(const struct maps_entry *e, void *arg),
+		      void *arg, struct maps_entry *e)
 {
-	struct maps_entry e;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -267,16 +267,33 @@ int target__maps_load_bias(FILE *maps, uint64_t inode, uint64_t base_vaddr,
 	while ((n = getline(&line, &cap, maps)) > 0) {
 		if (line[n - 1] == '\n')
 			n--;
-		if (target__parse_maps_line(line, n, &e) || e.inode != inode ||
-		    e.offset != 0)
-			continue;
-		*bias = e.start - base_vaddr;
-		err = 0;
-		break;
+		if (!target__parse_maps_line(line, n, e) && match(e, arg)) {
+			err = 0;
+			break;
+		}
 	}
 	if (err && errno == ENOMEM)
 		err = -ENOMEM;
 	free(line);
+	if (!err)
+		e->path = NULL;
+	return err;
+}
+
+static bool is_first_load(const struct maps_entry *e, void *inode)
+{
+	return e->inode == *(uint64_t *)inode && e->offset == 0;
+}
+
+int target__maps_load_bias(FILE *maps, uint64_t inode, uint64_t base_vaddr,
+			   uint64_t *bias)
+{
+	struct maps_entry e;
+	int err;
+
+	err = target__maps_find(maps, is_first_load, &inode, &e);
+	if (!err)
+		*bias = e.start - base_vaddr;
 	return err;
 }
 

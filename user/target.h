@@ -5,6 +5,7 @@
 #define GOLEAKTRACE_TARGET_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -59,6 +60,13 @@ struct maps_entry {
  * that is not in the kernel's format. */
 int target__parse_maps_line(const char *line, size_t len,
 			    struct maps_entry *e);
+
+/* The first line of a maps file that match accepts, in *e (e->path is
+ * not valid after the call). Whole lines, however long. 0, -ENOENT if no
+ * line matches, -ENOMEM. */
+int target__maps_find(FILE *maps,
+		      bool (*match)(const struct maps_entry *e, void *arg),
+		      void *arg, struct maps_entry *e);
 
 /* The load bias from a maps file: the mapping of inode at file offset 0
  * (the lowest PT_LOAD, base_vaddr) gives start - base_vaddr. 0, -ENOENT

@@ -186,6 +186,8 @@ static void test_exposition(struct fake *f)
 	uint64_t goids[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, parked[8] = {};
 	uint64_t spawn = f->spawn + 1, a = 0x1000, b = 0x2000, c = 0x3000;
 	struct glt_counters counters = { .parks = 7, .parked_map_full = 2 };
+	struct budget_report probes_time = { .pct = 2, .attached = 0.25,
+					     .overhead_pct = 1.9 };
 	uint64_t pcs[4] = { spawn, a, b, c };
 	struct glt_site counts[4] = { { 40, 1 }, { 9, 0 }, { 5, 5 }, { 3, 0 } };
 	struct report_metrics_sites sites = { pcs, counts, 4 };
@@ -235,7 +237,7 @@ static void test_exposition(struct fake *f)
 		.pod_namespace = "shop", .pod_name = "check\"out\n-\xff",
 		.pod_container = "app" };
 
-	report_metrics__begin(m, &counters);
+	report_metrics__begin(m, &counters, &probes_time);
 	ASSERT_EQ(report_metrics__add_process(m, &info, &gt, &sites), 0,
 		  "add a process");
 	ASSERT_EQ(report_metrics__publish(m), 0, "publish");
@@ -292,6 +294,10 @@ static void test_exposition(struct fake *f)
 			   " 7\n"), "event and drop counters");
 	ASSERT_TRUE(strstr(text, "goleaktrace_watched_processes 1\n") != NULL,
 		    "one process");
+	ASSERT_TRUE(strstr(text, "goleaktrace_probes_attached_ratio 0.2500\n") &&
+		    strstr(text, "goleaktrace_probes_overhead_cores 0.019000\n") &&
+		    strstr(text, "goleaktrace_probes_overhead_budget_cores "
+			   "0.0200\n"), "the probes' attached time and cost");
 	ASSERT_EQ(tap__count_str(text, "# HELP "), tap__count_str(text, "# TYPE "),
 		  "a HELP for every TYPE");
 	ASSERT_EQ(tap__count_str(text, "# TYPE goleaktrace_parked_goroutines gauge\n"),
@@ -313,7 +319,7 @@ static void test_exposition(struct fake *f)
 	info2 = info;
 	info2.target = &parent;
 	info2.pod_namespace = info2.pod_name = info2.pod_container = "";
-	report_metrics__begin(m, NULL);
+	report_metrics__begin(m, NULL, NULL);
 	ASSERT_EQ(report_metrics__add_process(m, &info, &gt, &sites), 0,
 		  "interval 2: add");
 	ASSERT_EQ(report_metrics__add_process(m, &info2, &gt, NULL), 0,
@@ -342,7 +348,7 @@ static void test_exposition(struct fake *f)
 
 	/* The second process is gone: so are its series. Its pid comes
 	 * back as a new process (attached since: elapsed restarted). */
-	report_metrics__begin(m, NULL);
+	report_metrics__begin(m, NULL, NULL);
 	info.elapsed_ns = NSEC_PER_SEC;
 	counts[0] = (struct glt_site){ 2, 0 };
 	counts[1] = (struct glt_site){ 1, 0 };
