@@ -521,7 +521,10 @@ static void totals__add(struct budget_totals *t, uint64_t wall,
 }
 
 /* The fraction of the next interval to attach for: what the allowance
- * buys at the estimated load, grown from the last slice by ramp at most. */
+ * buys at the estimated load, grown from the last slice by ramp at most,
+ * unless the whole interval costs under a quarter of the allowance: a
+ * quiet target is watched all the time from its second interval on,
+ * rather than after six. */
 static double next_fraction(const struct budget *b)
 {
 	double t = (double)b->opts.interval_ns, share = b->opts.pct / 100;
@@ -529,6 +532,8 @@ static double next_fraction(const struct budget *b)
 
 	if (!b->load_known)
 		f = share;
+	else if (4 * b->load * t <= allowed)
+		return 1;
 	else if (b->load * t <= allowed)
 		f = 1;
 	else

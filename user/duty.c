@@ -5,6 +5,9 @@
 #include "duty.h"
 
 #define DUTY_INTERVAL_NS 1000000000ULL
+/* The first interval: short and attached throughout, to measure the load
+ * before deciding, so that a quiet target is never left unwatched. */
+#define DUTY_FIRST_NS 20000000ULL
 /* Calibration: at most this long, besides the attach. */
 #define DUTY_CALIB_NS 100000000ULL
 
@@ -46,8 +49,10 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 	budget_meter__set_stats(&d->meter, true);
 	budget__init(&d->budget, &bopts);
 	d->interval_start_ns = now_ns;
+	d->interval_ns = DUTY_FIRST_NS < bopts.interval_ns ? DUTY_FIRST_NS :
+							    bopts.interval_ns;
 	d->attached_at_ns = now_ns;
-	d->slice_ns = budget__slice_ns(&d->budget);
+	d->slice_ns = d->interval_ns;
 	d->events = event_sum(p);
 	*out = d;
 	return 0;
@@ -55,11 +60,9 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 
 uint64_t duty__next_ns(const struct duty *d)
 {
-	uint64_t interval = d->budget.opts.interval_ns;
-
-	if (d->attached_at_ns && d->slice_ns < interval)
+	if (d->attached_at_ns && d->slice_ns < d->interval_ns)
 		return d->interval_start_ns + d->slice_ns;
-	return d->interval_start_ns + interval;
+	return d->interval_start_ns + d->interval_ns;
 }
 
 /* The time links taken out kept firing counts as attached. */
@@ -93,17 +96,18 @@ static void end_interval(struct duty *d, struct probes *p, uint64_t now_ns)
 	budget_meter__set_stats(&d->meter,
 				d->intervals % DUTY_STATS_EVERY == 0);
 	d->interval_start_ns = now_ns;
+	d->interval_ns = d->budget.opts.interval_ns;
 	d->attached_ns = 0;
 }
 
 int duty__step(struct duty *d, struct probes *p, uint64_t now_ns,
 	       const char **errmsg)
 {
-	uint64_t interval = d->budget.opts.interval_ns, done;
+	uint64_t done;
 	int err;
 
 	account_detach(d, p);
-	if (d->attached_at_ns && d->slice_ns < interval &&
+	if (d->attached_at_ns && d->slice_ns < d->interval_ns &&
 	    now_ns >= d->interval_start_ns + d->slice_ns) {
 		d->attached_ns += now_ns - d->attached_at_ns;
 		d->attached_at_ns = 0;
@@ -112,7 +116,7 @@ int duty__step(struct duty *d, struct probes *p, uint64_t now_ns,
 		if (err)
 			return err;
 	}
-	if (now_ns < d->interval_start_ns + interval)
+	if (now_ns < d->interval_start_ns + d->interval_ns)
 		return 0;
 	end_interval(d, p, now_ns);
 	/* Links still going count as attached: wait for them. */

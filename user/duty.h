@@ -29,6 +29,7 @@ struct duty {
 	struct budget_calib *calib;	/* freed last: freeing waits */
 	struct budget_calibration cal;
 	uint64_t interval_start_ns;
+	uint64_t interval_ns;		/* this interval's length */
 	uint64_t slice_ns;		/* attached time of this interval */
 	uint64_t attached_at_ns;	/* 0 while detached */
 	uint64_t attached_ns;		/* of this interval, so far */

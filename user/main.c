@@ -17,6 +17,7 @@
 #include "duty.h"
 #include "gobin.h"
 #include "gtable.h"
+#include "mapcopy.h"
 #include "pod.h"
 #include "probes.h"
 #include "report_json.h"
@@ -107,85 +108,6 @@ static void fail(const char *what, const char *why, int err)
 	fputc('\n', stderr);
 }
 
-/* What the probes' maps held at one report, for every process. */
-struct map_copy {
-	struct glt_gkey *gkeys;
-	struct glt_parked *parked;
-	size_t nparked;
-	struct glt_skey *skeys;
-	struct glt_site *sites;
-	size_t nsites;
-	struct glt_counters counters;
-};
-
-static int map_copy__read(struct map_copy *m, const struct probes *probes)
-{
-	int err;
-
-	err = probes__read_parked(probes, &m->gkeys, &m->parked, &m->nparked);
-	if (!err)
-		err = probes__read_sites(probes, &m->skeys, &m->sites,
-					 &m->nsites);
-	if (!err)
-		err = probes__counters(probes, &m->counters);
-	return err;
-}
-
-static void map_copy__free(struct map_copy *m)
-{
-	free(m->gkeys);
-	free(m->parked);
-	free(m->skeys);
-	free(m->sites);
-	*m = (struct map_copy){};
-}
-
-/* One process's share of the maps, in the shape gtable__build takes. */
-struct process_maps {
-	uint64_t *goids;
-	struct glt_parked *parked;
-	uint64_t *site_pcs;
-	struct glt_site *sites;
-};
-
-static int process_maps__split(struct process_maps *pm, struct gtable_source *src,
-			       const struct map_copy *m, pid_t pid)
-{
-	size_t i;
-
-	pm->goids = calloc(m->nparked + 1, sizeof(*pm->goids));
-	pm->parked = calloc(m->nparked + 1, sizeof(*pm->parked));
-	pm->site_pcs = calloc(m->nsites + 1, sizeof(*pm->site_pcs));
-	pm->sites = calloc(m->nsites + 1, sizeof(*pm->sites));
-	if (!pm->goids || !pm->parked || !pm->site_pcs || !pm->sites)
-		return -ENOMEM;
-	for (i = 0; i < m->nparked; i++) {
-		if (m->gkeys[i].tgid != (uint32_t)pid)
-			continue;
-		pm->goids[src->nparked] = m->gkeys[i].goid;
-		pm->parked[src->nparked++] = m->parked[i];
-	}
-	for (i = 0; i < m->nsites; i++) {
-		if (m->skeys[i].tgid != (uint32_t)pid)
-			continue;
-		pm->site_pcs[src->nsites] = m->skeys[i].pc;
-		pm->sites[src->nsites++] = m->sites[i];
-	}
-	src->goids = pm->goids;
-	src->parked = pm->parked;
-	src->site_pcs = pm->site_pcs;
-	src->sites = pm->sites;
-	return 0;
-}
-
-static void process_maps__free(struct process_maps *pm)
-{
-	free(pm->goids);
-	free(pm->parked);
-	free(pm->site_pcs);
-	free(pm->sites);
-}
-
 /* Checks one process's candidates in its memory, prints one report.
  * maps is NULL with --no-probes: the scans are all there is. */
 static int report(struct reporters *rep, const struct map_copy *maps,
@@ -196,15 +118,12 @@ static int report(struct reporters *rep, const struct map_copy *maps,
 				     .snap = &s->snap,
 				     .threshold_ns = opts->threshold_ns };
 	struct glt_counters none = {};
-	struct process_maps pm = {};
 	struct gtable gt = {};
 	struct report_info info;
-	int err = 0;
+	int err;
 
 	if (maps)
-		err = process_maps__split(&pm, &src, maps, s->t.pid);
-	if (err)
-		goto out;
+		map_copy__process(maps, s->t.pid, &src);
 	src.now_ns = now_ns();
 	err = gtable__build(&gt, &src);
 	if (!err)
@@ -225,11 +144,10 @@ static int report(struct reporters *rep, const struct map_copy *maps,
 	reporters__print(rep, s->pprof, &info, &gt);
 	if (rep->metrics)
 		err = report_metrics__add_process(rep->metrics, &info, &gt,
-			&(struct report_metrics_sites){ src.site_pcs, src.sites,
+			&(struct report_metrics_sites){ src.skeys, src.sites,
 							src.nsites });
 out:
 	gtable__clear(&gt);
-	process_maps__free(&pm);
 	return err;
 }
 
@@ -354,7 +272,8 @@ static int trace__start_session(struct trace *tr, struct session *s)
 		}
 	}
 	/* After the probes are in, so that no park falls in between. */
-	err = session__start(s, now_ns(), &why);
+	err = session__start(s, now_ns(),
+			     tr->probes && probes__attached(tr->probes), &why);
 	if (err && !tr->probes) {
 		fprintf(stderr, "goleaktrace: cannot scan goroutines of pid "
 			"%d: %s\n", s->t.pid, why);
@@ -508,7 +427,7 @@ static int trace__duty(struct trace *tr)
 	}
 	for (i = 0; ret == 1 && i < tr->set.n; i++) {
 		s = tr->set.v[i];
-		session__rescan(s);
+		session__rescan(s, true);
 		probes__prune_parked(tr->probes, s->t.pid, now, &s->snap);
 	}
 	return 0;
@@ -536,7 +455,7 @@ static int trace__report(struct trace *tr, bool final)
 	for (i = 0; !err && i < tr->set.n; i++) {
 		s = tr->set.v[i];
 		if (tr->opts->no_probes && s->state != TARGET_EXITED)
-			session__rescan(s);
+			session__rescan(s, false);
 		err = report(&tr->rep, tr->probes ? &maps : NULL, pt, s,
 			     tr->opts, final);
 	}

@@ -355,6 +355,11 @@ int probes__set_attached(struct probes *p, bool attached,
 	return err;
 }
 
+bool probes__attached(const struct probes *p)
+{
+	return !p->detached;
+}
+
 bool probes__detaching(struct probes *p, uint64_t *done_ns)
 {
 	/* A uprobe_multi link's breakpoints are out before its wait. */

@@ -39,6 +39,7 @@ void probes__free(struct probes *p);
  * returns at once: a thread waits for the kernel to let the links go. */
 int probes__set_attached(struct probes *p, bool attached,
 			 const char **errmsg);
+bool probes__attached(const struct probes *p);
 /* Whether links taken out may still fire (perf links still being
  * destroyed); when not, *done_ns is when the last one went, 0 if they
  * stopped at once (uprobe_multi). */

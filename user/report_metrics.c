@@ -444,7 +444,7 @@ static int sites__build(const struct gtable *gt,
 		v[n++] = (struct msite){ .pc = gt->groups[i].gopc,
 					 .parked = gt->groups[i].count };
 	for (i = 0; i < nsc; i++)
-		v[n++] = (struct msite){ .pc = sc->pcs[i],
+		v[n++] = (struct msite){ .pc = sc->keys[i].pc,
 					 .spawned = sc->sites[i].spawned,
 					 .exited = sc->sites[i].exited,
 					 .counted = true };

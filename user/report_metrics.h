@@ -42,9 +42,9 @@ struct report_metrics_opts {
 };
 
 /* The probes' spawn/exit counts of one process, as gtable_source has
- * them (pcs[i] counts sites[i]); NULL or n == 0 with --no-probes. */
+ * them (keys[i].pc counts sites[i]); NULL or n == 0 with --no-probes. */
 struct report_metrics_sites {
-	const uint64_t *pcs;
+	const struct glt_skey *keys;
 	const struct glt_site *sites;
 	size_t n;
 };

@@ -62,17 +62,18 @@ void session__free(struct session *s)
 	free(s);
 }
 
-int session__start(struct session *s, uint64_t now_ns, const char **why)
+int session__start(struct session *s, uint64_t now_ns, bool watched,
+		   const char **why)
 {
 	s->start_ns = now_ns;
-	return snapshot__take(&s->snap, s->bin, &s->t, why);
+	return snapshot__take(&s->snap, s->bin, &s->t, watched, why);
 }
 
-void session__rescan(struct session *s)
+void session__rescan(struct session *s, bool watched)
 {
 	const char *why;
 
-	if (snapshot__rescan(&s->snap, s->bin, &s->t, &why))
+	if (snapshot__rescan(&s->snap, s->bin, &s->t, watched, &why))
 		fprintf(stderr, "goleaktrace: warning: pid %d: %s\n", s->t.pid,
 			why);
 }

@@ -33,14 +33,16 @@ int session__open(struct session **out, pid_t pid, char *msg, size_t msglen);
 void session__free(struct session *s);
 
 /* After the probes are in, so that no park falls in between: the
- * snapshot of goroutines parked before attach. A failed snapshot is a
- * warning in *why (returned as an error only when it is all there is). */
-int session__start(struct session *s, uint64_t now_ns, const char **why);
+ * snapshot of goroutines parked before attach; watched when they are
+ * attached (snapshot__take). A failed snapshot is a warning in *why
+ * (returned as an error only when it is all there is). */
+int session__start(struct session *s, uint64_t now_ns, bool watched,
+		   const char **why);
 
 /* Scan-only mode, and duty cycling after a gap: a fresh snapshot that
  * remembers since when each goroutine has been seen parked. A failed
  * scan keeps the last one. */
-void session__rescan(struct session *s);
+void session__rescan(struct session *s, bool watched);
 
 /* The Go processes of the node for --all, as sessions; processes already
  * in the set are kept, gone ones are reported through on_gone and freed.

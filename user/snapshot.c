@@ -178,7 +178,7 @@ static int scan_gs(struct scan *sc, size_t n)
 
 static int scan(struct snapshot *s, const struct gobin *bin,
 		const struct target *t, const struct snapshot *before,
-		const char **errmsg)
+		bool watched, const char **errmsg)
 {
 	const struct go_offsets *o = gobin__offsets(bin);
 	struct scan sc = { .s = s, .bin = bin, .t = t, .before = before };
@@ -215,6 +215,7 @@ static int scan(struct snapshot *s, const struct gobin *bin,
 						     NULL, 0 };
 	/* The semtable holds at most one sudog per goroutine. */
 	gread__init(&sc.reader, bin, t, s->allglen + 1024);
+	sc.reader.watched = watched;
 	err = -ENOMEM;
 	ptrs = malloc(PTR_BATCH * sizeof(*ptrs));
 	sc.items = malloc(GREAD_WINDOW * sizeof(*sc.items));
@@ -258,20 +259,20 @@ out:
 }
 
 int snapshot__take(struct snapshot *s, const struct gobin *bin,
-		   const struct target *t, const char **errmsg)
+		   const struct target *t, bool watched, const char **errmsg)
 {
-	return scan(s, bin, t, NULL, errmsg);
+	return scan(s, bin, t, NULL, watched, errmsg);
 }
 
 int snapshot__rescan(struct snapshot *s, const struct gobin *bin,
-		     const struct target *t, const char **errmsg)
+		     const struct target *t, bool watched, const char **errmsg)
 {
 	struct snapshot next;
 	struct stackset_map m;
 	size_t i;
 	int err;
 
-	err = scan(&next, bin, t, s, errmsg);
+	err = scan(&next, bin, t, s, watched, errmsg);
 	if (err)
 		return err;
 	/* The probes' goroutines stay known, their stacks moved over. */

@@ -46,9 +46,10 @@ struct snapshot {
 	size_t nseen;
 };
 
-/* On failure *errmsg says which feature is unavailable and why. */
+/* watched: the probes are attached for the whole scan (gread.watched).
+ * On failure *errmsg says which feature is unavailable and why. */
 int snapshot__take(struct snapshot *s, const struct gobin *bin,
-		   const struct target *t, const char **errmsg);
+		   const struct target *t, bool watched, const char **errmsg);
 void snapshot__free(struct snapshot *s);
 
 /* Scan-only mode: goroutines of now that before already saw parked (same
@@ -59,7 +60,7 @@ void snapshot__carry(struct snapshot *now, const struct snapshot *before);
 /* A fresh scan that reads again only what changed since s: the cheap way
  * to rescan every interval. On failure s is kept as it was. */
 int snapshot__rescan(struct snapshot *s, const struct gobin *bin,
-		     const struct target *t, const char **errmsg);
+		     const struct target *t, bool watched, const char **errmsg);
 
 /* The parked goroutine with this goid, or NULL. */
 const struct snapshot_g *snapshot__find(const struct snapshot *s,

@@ -188,7 +188,8 @@ static void test_exposition(struct fake *f)
 	struct glt_counters counters = { .parks = 7, .parked_map_full = 2 };
 	struct budget_report probes_time = { .pct = 2, .attached = 0.25,
 					     .overhead_pct = 1.9 };
-	uint64_t pcs[4] = { spawn, a, b, c };
+	struct glt_skey pcs[4] = { { .pc = spawn }, { .pc = a }, { .pc = b },
+				   { .pc = c } };
 	struct glt_site counts[4] = { { 40, 1 }, { 9, 0 }, { 5, 5 }, { 3, 0 } };
 	struct report_metrics_sites sites = { pcs, counts, 4 };
 	struct report_metrics_opts opts = { .top_sites = 2 };

@@ -10,7 +10,9 @@
  * attach). "probes": handed to each report as if the probes had seen
  * them park, and not in the snapshot (a million goroutines parked after
  * attach). "noprobes": every report scans again first (snapshot__rescan,
- * what --no-probes does each interval), timed as "rescan".
+ * what --no-probes does each interval), timed as "rescan". Except in
+ * noprobes, the snapshot is taken as with the probes attached (no
+ * second read of each g, see gread.watched).
  *
  * Prints one "stage report wall-seconds cpu-seconds" line per stage and
  * report, then the peak RSS. Timings are measurements for bench/RESULTS.md, never assertions. */
@@ -74,17 +76,18 @@ static void stage(const char *name, int report, double t0)
 
 /* The snapshot as if every goroutine had been seen parking by the
  * probes, at the time the snapshot saw it. */
-static int fake_probe_records(const struct snapshot *snap, uint64_t **goids,
+static int fake_probe_records(const struct snapshot *snap,
+			      struct glt_gkey **gkeys,
 			      struct glt_parked **parked)
 {
 	size_t i;
 
-	*goids = calloc(snap->n + 1, sizeof(**goids));
+	*gkeys = calloc(snap->n + 1, sizeof(**gkeys));
 	*parked = calloc(snap->n + 1, sizeof(**parked));
-	if (!*goids || !*parked)
+	if (!*gkeys || !*parked)
 		return -ENOMEM;
 	for (i = 0; i < snap->n; i++) {
-		(*goids)[i] = snap->gs[i].goid;
+		(*gkeys)[i] = (struct glt_gkey){ .goid = snap->gs[i].goid };
 		(*parked)[i] = (struct glt_parked){
 			.park_ns = snap->gs[i].first_seen_ns,
 			.g = snap->gs[i].g, .reason = snap->gs[i].reason };
@@ -103,13 +106,16 @@ int main(int argc, char **argv)
 	struct report_info info;
 	struct gobin *bin = NULL;
 	struct glt_parked *parked = NULL;
-	uint64_t *goids = NULL, start_ns;
+	struct glt_gkey *gkeys = NULL;
+	uint64_t start_ns;
 	struct target t = { .exe_fd = -1, .pidfd = -1 };
 	const char *why = "";
 	struct rusage ru;
 	int reports = argc > 2 ? atoi(argv[2]) : 3, r, err;
 	bool probes = argc > 3 && !strcmp(argv[3], "probes");
 	bool rescan = argc > 3 && !strcmp(argv[3], "noprobes");
+	/* goleaktrace's attach snapshot runs with the probes in. */
+	bool watched = !rescan;
 	size_t len, nfake;
 	uint8_t *buf;
 	FILE *null;
@@ -133,7 +139,7 @@ int main(int argc, char **argv)
 	stage("open", 0, t0);
 	start_ns = now_ns();
 	t0 = start();
-	err = snapshot__take(&snap, bin, &t, &why);
+	err = snapshot__take(&snap, bin, &t, watched, &why);
 	if (err) {
 		fprintf(stderr, "scale: %s\n", why);
 		return 1;
@@ -141,7 +147,7 @@ int main(int argc, char **argv)
 	stage("snapshot", 0, t0);
 	printf("parked %zu of %llu\n", snap.n,
 	       (unsigned long long)snap.allglen);
-	err = fake_probe_records(&snap, &goids, &parked);
+	err = fake_probe_records(&snap, &gkeys, &parked);
 	/* Probes: parked after attach, so not in the attach snapshot. */
 	nfake = snap.n;
 	if (probes)
@@ -156,7 +162,7 @@ int main(int argc, char **argv)
 	for (r = 1; r <= reports; r++) {
 		if (rescan) {
 			t0 = start();
-			if (snapshot__rescan(&snap, bin, &t, &why)) {
+			if (snapshot__rescan(&snap, bin, &t, false, &why)) {
 				fprintf(stderr, "scale: %s\n", why);
 				return 1;
 			}
@@ -164,7 +170,7 @@ int main(int argc, char **argv)
 		}
 		struct gtable_source src = {
 			.bin = bin, .target = &t, .now_ns = now_ns(),
-			.threshold_ns = 0, .goids = goids, .parked = parked,
+			.threshold_ns = 0, .gkeys = gkeys, .parked = parked,
 			.nparked = probes ? nfake : 0, .snap = &snap };
 		struct gtable gt;
 
@@ -198,7 +204,7 @@ int main(int argc, char **argv)
 	printf("maxrss_mib %.1f\n", ru.ru_maxrss / 1024.0);
 	report_pprof__free(pprof);
 	classifier__free(cls);
-	free(goids);
+	free(gkeys);
 	free(parked);
 	snapshot__free(&snap);
 	gobin__free(bin);
