@@ -379,22 +379,22 @@ static int wait_tick(struct trace *tr, uint64_t deadline_ns, uint64_t end_ns)
 	return end_ns && now_ns() >= end_ns;
 }
 
-/* --max-overhead: the probes' first interval starts, with the trap cost
- * calibrated for the kind of instruction they sit on. */
+/* --max-overhead: the trap cost calibrated for the kind of instruction
+ * the probes sit on (that of -p's binary; --all: a jump), before they go
+ * in, so that the target does not pay for the calibration's time. */
 static int trace__start_duty(struct trace *tr)
 {
 	struct duty_opts o = { .pct = tr->opts->max_overhead,
 			       .kind = BUDGET_PROBE_JUMP };
-	const struct probes_plan *plan = NULL;
 	const struct session *s = tr->set.n ? tr->set.v[0] : NULL;
+	struct probes_plan plan;
 	const char *warn;
 	uint8_t byte;
 	int err;
 
-	if (s)
-		plan = probes__binary_plan(tr->probes, &s->t);
-	if (plan && !gobin__read(s->bin, plan->points[0].entry +
-				 plan->points[0].offset, &byte, 1))
+	if (s && !probes__plan(s->bin, &plan, &warn) &&
+	    !gobin__read(s->bin, plan.points[0].entry + plan.points[0].offset,
+			 &byte, 1))
 		o.kind = budget__probe_kind(gobin__arch(s->bin), byte);
 	err = duty__new(&tr->duty, tr->probes, &o, now_ns(), &warn);
 	if (warn)
@@ -577,6 +577,9 @@ int main(int argc, char **argv)
 			fail("failed to set up probes", why, err);
 			goto out;
 		}
+		err = trace__start_duty(&tr);
+		if (err)
+			goto out;
 	}
 	if (opts.all_processes) {
 		tr.set.cgroup = opts.cgroup;
@@ -589,8 +592,6 @@ int main(int argc, char **argv)
 		trace__label(&tr, 0);
 		err = trace__start_session(&tr, tr.set.v[0]);
 	}
-	if (!err && tr.probes)
-		err = trace__start_duty(&tr);
 	if (err)
 		goto out;
 

@@ -2,7 +2,8 @@
 /* The benchmark's floor: BPF programs that do nothing, for the probe
  * positions goleaktrace uses. What a run with these costs the target is
  * the price of the uprobe traps alone, which no tracer on the same
- * positions can go below. floor_park_stackid adds one user-stack walk per
+ * positions can go below, with either kind of uprobe link goleaktrace
+ * uses. floor_park_stackid adds one user-stack walk per
  * park: the in-kernel alternative to goleaktrace's user-space walks. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,6 +28,14 @@ SEC("uprobe")
 int floor_park_stackid(struct pt_regs *ctx)
 {
 	bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	return 0;
+}
+
+/* --multi: at all four positions through one uprobe_multi link, the way
+ * goleaktrace attaches on Linux 6.6+. */
+SEC("uprobe")
+int floor_any(struct pt_regs *ctx)
+{
 	return 0;
 }
 

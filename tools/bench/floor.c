@@ -31,6 +31,7 @@
 #include "gobin.h"
 #include "probes.h"
 #include "target.h"
+#include "uprobe_links.h"
 
 /* In probes__plan order: park, ready, spawn, exit. */
 #define NPOINTS PROBES_COUNT
@@ -63,9 +64,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: floor -p PID [--stackid] [--stats] [-v]\n"
+	fprintf(f, "usage: floor -p PID [--stackid] [--multi] [--stats] [-v]\n"
 		"Attaches empty BPF programs at goleaktrace's probe positions "
-		"until Ctrl-C.\n");
+		"until Ctrl-C: one perf-event uprobe each, or (--multi) one "
+		"uprobe_multi link for all.\n");
 }
 
 /* Exactly goleaktrace's placement: probes__plan, the same code. */
@@ -81,9 +83,6 @@ static int attach_point(struct point *pt, const struct probe_point *at,
 		*errmsg = "failed to attach a uprobe";
 		return -errno;
 	}
-	pt->name = at->name;
-	pt->entry = at->entry;
-	pt->offset = at->offset;
 	return 0;
 }
 
@@ -113,6 +112,7 @@ int main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "stackid", no_argument, NULL, 's' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "multi", no_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -124,9 +124,10 @@ int main(int argc, char **argv)
 	struct floor_bpf *skel = NULL;
 	struct gobin *bin = NULL;
 	struct pollfd pfd;
-	bool stackid = false, stats = false;
+	bool stackid = false, stats = false, multi = false;
+	uint64_t offsets[NPOINTS];
 	const char *why = "";
-	int c, i, n = 0, stats_fd = -1, err = 0;
+	int c, i, n = 0, stats_fd = -1, multi_fd[2] = { -1, -1 }, err = 0;
 	long pid = 0;
 	char *end;
 
@@ -147,6 +148,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			stats = true;
+			break;
+		case 'm':
+			multi = true;
 			break;
 		case 'v':
 			verbose++;
@@ -179,8 +183,18 @@ int main(int argc, char **argv)
 			t.pid, t.comm, why);
 		goto cleanup;
 	}
-	skel = floor_bpf__open_and_load();
-	if (!skel) {
+	skel = floor_bpf__open();
+	if (skel) {
+		bpf_program__set_autoload(skel->progs.floor_any, multi);
+		if (multi) {
+			uprobe_multi__prepare(skel->progs.floor_any);
+			uprobe_multi__prepare(stackid ?
+				skel->progs.floor_park_stackid :
+				skel->progs.floor_park);
+		}
+		err = floor_bpf__load(skel);
+	}
+	if (!skel || err) {
 		err = -errno;
 		fprintf(stderr, "floor: failed to load BPF programs: %s (run "
 			"as root; -v for libbpf's log)\n", strerror(-err));
@@ -201,8 +215,30 @@ int main(int argc, char **argv)
 		}
 	}
 	err = probes__plan(bin, &plan, &why);
-	for (n = 0; !err && n < NPOINTS; n++)
-		err = attach_point(&pts[n], &plan.points[n], &t, &why);
+	for (i = 0; !err && i < NPOINTS; i++) {
+		pts[i].name = plan.points[i].name;
+		pts[i].entry = plan.points[i].entry;
+		pts[i].offset = plan.points[i].offset;
+		offsets[i] = plan.points[i].file_offset;
+	}
+	if (!err && multi) {
+		/* The park program on its own link (it may walk the stack),
+		 * the other three hooks on one more. */
+		err = uprobe_multi__attach(bpf_program__fd(pts[0].prog),
+					   t.exe_path, t.pid, offsets, NULL, 1);
+		multi_fd[0] = err;
+		if (err >= 0)
+			err = multi_fd[1] = uprobe_multi__attach(
+				bpf_program__fd(skel->progs.floor_any),
+				t.exe_path, t.pid, offsets + 1, NULL,
+				NPOINTS - 1);
+		err = err < 0 ? err : 0;
+		why = "failed to attach a uprobe_multi link (Linux 6.6+)";
+		n = err ? 0 : NPOINTS;
+	} else {
+		for (n = 0; !err && n < NPOINTS; n++)
+			err = attach_point(&pts[n], &plan.points[n], &t, &why);
+	}
 	if (err) {
 		fprintf(stderr, "floor: failed to set up probes: %s (%s)\n",
 			why, strerror(-err));
@@ -211,6 +247,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "floor: tracing pid %d (%s, %s) with %d %s probes; "
 		"Ctrl-C to stop\n", t.pid, t.comm, gobin__go_version(bin), n,
 		stackid ? "empty+stackid" : "empty");
+	if (multi)
+		fprintf(stderr, "floor: uprobe_multi links\n");
 	for (i = 0; verbose && i < n; i++)
 		fprintf(stderr, "floor:   %s+%llu (0x%llx)\n", pts[i].name,
 			(unsigned long long)pts[i].offset,
@@ -224,9 +262,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (stats)
+	if (stats && !multi)
 		print_stats(pts, n);
 cleanup:
+	for (i = 0; i < 2; i++)
+		if (multi_fd[i] >= 0)
+			close(multi_fd[i]);
 	for (i = 0; i < NPOINTS; i++)
 		bpf_link__destroy(pts[i].link);
 	if (stats_fd >= 0)

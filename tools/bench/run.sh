@@ -282,7 +282,7 @@ count_events() {
 	taskset -c "$AUX_CPU" "$FLOOR" --stackid -p "$WL_PID" >"$log.stackid.out" 2>"$log.stackid.err" &
 	sp=$!
 	STARTED+=("$sp")
-	taskset -c "$AUX_CPU" "$GLT" -v -p "$WL_PID" >"$log.glt.out" 2>"$log.glt.err" &
+	taskset -c "$AUX_CPU" "$GLT" -v $GLT_ALWAYS -p "$WL_PID" >"$log.glt.out" 2>"$log.glt.err" &
 	gp=$!
 	STARTED+=("$gp")
 	wait_line "$log.stackid.err" 'tracing pid' 60 "$sp" || die "floor --stackid failed on go$m $w (see $log.stackid.err)"
@@ -354,14 +354,23 @@ variant() {
 	V_FLAGS[$1]=$3
 }
 glt_has() { "$GLT" --help 2>&1 | grep -q -- "$1"; }
+# The counting run must see every hit: no duty cycling.
+GLT_ALWAYS=
+# The floor's links are goleaktrace's: uprobe_multi from Linux 6.6 on.
+FLOOR_LINKS=
+if printf '%s\n' 6.6 "$(uname -r | cut -d- -f1)" | sort -C -V; then
+	FLOOR_LINKS=--multi
+fi
 
 # Called once GLT and FLOOR point at the run folder's copies.
 define_variants() {
 	local -a want
 	local v
+	if glt_has --max-overhead; then GLT_ALWAYS="--max-overhead 100"; fi
 	variant baseline "" ""
-	variant floor "$FLOOR" ""
-	variant floor-stackid "$FLOOR --stackid" ""
+	# The floor attaches the way goleaktrace does on this kernel.
+	variant floor "$FLOOR $FLOOR_LINKS" ""
+	variant floor-stackid "$FLOOR $FLOOR_LINKS --stackid" ""
 	variant goleaktrace "$GLT" "" # default options (and default budget)
 	# Issue 7's other variants, run as soon as goleaktrace has the options.
 	if glt_has --max-overhead; then variant glt-max100 "$GLT --max-overhead 100" ""; fi
