@@ -8,6 +8,11 @@
 /* The first interval: short and attached throughout, to measure the load
  * before deciding, so that a quiet target is never left unwatched. */
 #define DUTY_FIRST_NS 20000000ULL
+/* While attached, the cost so far is checked this often: a load that
+ * jumps (an idle service turning busy while watched whole intervals)
+ * ends the slice once the interval's allowance is spent, instead of
+ * costing the whole interval. */
+#define DUTY_CHECK_NS 50000000ULL
 /* Calibration: at most this long, besides the attach. */
 #define DUTY_CALIB_NS 100000000ULL
 
@@ -52,6 +57,7 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 	d->interval_ns = DUTY_FIRST_NS < bopts.interval_ns ? DUTY_FIRST_NS :
 							    bopts.interval_ns;
 	d->attached_at_ns = now_ns;
+	d->checked_ns = now_ns;
 	d->slice_ns = d->interval_ns;
 	d->events = event_sum(p);
 	*out = d;
@@ -60,9 +66,25 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 
 uint64_t duty__next_ns(const struct duty *d)
 {
+	uint64_t next = d->interval_start_ns + d->interval_ns;
+
 	if (d->attached_at_ns && d->slice_ns < d->interval_ns)
-		return d->interval_start_ns + d->slice_ns;
-	return d->interval_start_ns + d->interval_ns;
+		next = d->interval_start_ns + d->slice_ns;
+	if (d->attached_at_ns && d->budget.opts.pct < 100 &&
+	    d->checked_ns + DUTY_CHECK_NS < next)
+		next = d->checked_ns + DUTY_CHECK_NS;
+	return next;
+}
+
+/* This interval's events already cost what it may spend. */
+static bool overspent(const struct duty *d, struct probes *p)
+{
+	struct budget_interval iv = { .events = event_sum(p) - d->events,
+				      .body_ns = d->meter.body_ns };
+	double allowed = d->budget.opts.pct / 100 * (double)d->interval_ns -
+			 d->budget.debt_ns;
+
+	return budget__cost_ns(&d->budget, &iv) > allowed;
 }
 
 /* The time links taken out kept firing counts as attached. */
@@ -107,6 +129,12 @@ int duty__step(struct duty *d, struct probes *p, uint64_t now_ns,
 	int err;
 
 	account_detach(d, p);
+	if (d->attached_at_ns && d->budget.opts.pct < 100 &&
+	    now_ns >= d->checked_ns + DUTY_CHECK_NS) {
+		d->checked_ns = now_ns;
+		if (overspent(d, p))
+			d->slice_ns = now_ns - d->interval_start_ns;
+	}
 	if (d->attached_at_ns && d->slice_ns < d->interval_ns &&
 	    now_ns >= d->interval_start_ns + d->slice_ns) {
 		d->attached_ns += now_ns - d->attached_at_ns;
@@ -126,6 +154,7 @@ int duty__step(struct duty *d, struct probes *p, uint64_t now_ns,
 	if (err)
 		return err;
 	d->attached_at_ns = now_ns;
+	d->checked_ns = now_ns;
 	return 1;
 }
 

@@ -32,6 +32,7 @@ struct duty {
 	uint64_t interval_ns;		/* this interval's length */
 	uint64_t slice_ns;		/* attached time of this interval */
 	uint64_t attached_at_ns;	/* 0 while detached */
+	uint64_t checked_ns;		/* cost last looked at */
 	uint64_t attached_ns;		/* of this interval, so far */
 	uint64_t detach_ns;		/* a detach still under way began */
 	uint64_t events;		/* counters' event sum at the start */

@@ -143,6 +143,8 @@ int map_copy__read(struct map_copy *m, const struct probes *probes)
 	if (!err)
 		err = map_copy__group(m->skeys, sizeof(*m->skeys), m->sites,
 				      sizeof(*m->sites), m->nsites);
+	m->fill = (struct map_fill){ .parked = m->nparked, .sites = m->nsites };
+	probes__map_sizes(probes, &m->fill.parked_max, &m->fill.sites_max);
 	return err;
 }
 

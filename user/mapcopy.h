@@ -10,6 +10,7 @@
 #include "goleaktrace.h"
 #include "gtable.h"
 #include "probes.h"
+#include "report_term.h"
 
 struct map_copy {
 	struct glt_gkey *gkeys;
@@ -19,6 +20,7 @@ struct map_copy {
 	struct glt_site *sites;
 	size_t nsites;
 	struct glt_counters counters;
+	struct map_fill fill;		/* what the copy holds, of how much */
 };
 
 /* Reads both maps and the counters, then groups the entries by tgid. */

@@ -414,6 +414,12 @@ void probes__free(struct probes *p)
 	free(p);
 }
 
+void probes__map_sizes(const struct probes *p, size_t *parked, size_t *sites)
+{
+	*parked = bpf_map__max_entries(p->skel->maps.parked);
+	*sites = bpf_map__max_entries(p->skel->maps.sites);
+}
+
 int probes__counters(const struct probes *p, struct glt_counters *out)
 {
 	*out = p->skel->bss->counters;

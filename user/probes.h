@@ -48,6 +48,8 @@ bool probes__detaching(struct probes *p, uint64_t *done_ns);
 size_t probes__prog_fds(const struct probes *p, int *fds, size_t max);
 
 int probes__counters(const struct probes *p, struct glt_counters *out);
+/* How many goroutines and creation sites the maps can hold. */
+void probes__map_sizes(const struct probes *p, size_t *parked, size_t *sites);
 
 /* Snapshot of the parked map ((tgid, goid) -> last park) and of the sites
  * map ((tgid, creation pc) -> spawn/exit counts), for every traced

@@ -276,6 +276,11 @@ static void print_counters(FILE *out, const struct report_info *info,
 		(unsigned long long)s->read_failed);
 	if (info->probes_time)
 		print_probes_time(out, info->probes_time);
+	if (info->maps)
+		fprintf(out, ",\"maps\":{\"parked\":%zu,\"parked_max\":%zu,"
+			"\"sites\":%zu,\"sites_max\":%zu}", info->maps->parked,
+			info->maps->parked_max, info->maps->sites,
+			info->maps->sites_max);
 	fprintf(out, ",\"skipped\":{\"young\":%llu,\"running\":%llu,"
 		"\"reused\":%llu,\"raced\":%llu,\"hidden_system\":%llu}",
 		(unsigned long long)s->young, (unsigned long long)s->running,

@@ -10,7 +10,7 @@
 #define EXAMPLE_GOIDS 8
 #define EXAMPLE_OBJECTS 3
 /* The live view keeps this many lines for its header and counters. */
-#define LIVE_CHROME_LINES 8
+#define LIVE_CHROME_LINES 9
 
 void report_term__init(struct report_term *r, FILE *out)
 {
@@ -234,6 +234,11 @@ static void print_counters(struct report_term *r,
 		budget__format(info->probes_time, line, sizeof(line));
 		fprintf(r->out, "%s\n", line);
 	}
+	if (info->maps)
+		fprintf(r->out, "maps: %zu of %zu goroutine slots, %zu of %zu "
+			"site slots in use\n", info->maps->parked,
+			info->maps->parked_max, info->maps->sites,
+			info->maps->sites_max);
 	fprintf(r->out, "skipped: %llu running (woken without ready), "
 		"%llu reused g, %llu raced, %llu runtime (--all)\n",
 		(unsigned long long)s->running, (unsigned long long)s->reused,

@@ -13,14 +13,22 @@
 #include "gtable.h"
 #include "target.h"
 
+/* Entries in the probes' maps, and their sizes. */
+struct map_fill {
+	size_t parked, parked_max;
+	size_t sites, sites_max;
+};
+
 struct report_info {
 	const struct gobin *bin;
 	const struct target *target;
 	uint64_t threshold_ns;
 	uint64_t elapsed_ns;		/* since attach */
 	const struct glt_counters *counters;
-	/* The probes' attached time and cost; NULL with --no-probes. */
+	/* The probes' attached time and cost, and how full their maps are
+	 * (all processes); NULL with --no-probes. */
 	const struct budget_report *probes_time;
+	const struct map_fill *maps;
 	bool final;
 	/* Kubernetes pod of the process; "" or NULL when none. */
 	const char *pod_namespace, *pod_name, *pod_container;

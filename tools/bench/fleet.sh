@@ -74,12 +74,14 @@ fi
 
 zoo_pids=()
 glt_pid=
-# Stops only what this script started: goleaktrace first (SIGINT, its
-# final report), then the fixtures; then the cgroup.
+mon_pid=
+# Stops only what this script started: the scraper, goleaktrace (SIGINT,
+# its final report), then the fixtures; then the cgroup.
 # shellcheck disable=SC2317  # reached through the trap
 cleanup() {
 	local i p
 	trap - EXIT INT TERM
+	[[ -z $mon_pid ]] || kill "$mon_pid" 2>/dev/null || true
 	if [[ -n $glt_pid ]] && kill -INT "$glt_pid" 2>/dev/null; then
 		for ((i = 0; i < 300; i++)); do
 			kill -0 "$glt_pid" 2>/dev/null || break
@@ -155,10 +157,10 @@ done
 	echo "# ${cmd[*]/#$ROOT\//./}"
 } >"$OUT/summary.txt"
 
-# Scrape until SECS after goleaktrace started, then summarize.
-rc=0
+# Scrape until SECS after goleaktrace started, then summarize. In the
+# background, so that a signal to this script stops it at once.
 python3 - "$glt_pid" "$port" "$SECS" "$INTERVAL" "$OUT" "${zoo_pids[@]}" \
-	>>"$OUT/summary.txt" <<'EOF' || rc=$?
+	>>"$OUT/summary.txt" <<'EOF' &
 import os
 import re
 import sys
@@ -301,6 +303,10 @@ print("/proc: the %d targets together: CPU %.2f%% of one core over the "
 print("load average (1 min) during the run: min %.2f, median %.2f, "
       "max %.2f" % (min(loads), median(loads), max(loads)))
 EOF
+mon_pid=$!
+rc=0
+wait "$mon_pid" || rc=$?
+mon_pid=
 cat "$OUT/summary.txt"
 echo "fleet: raw data in $OUT"
 exit "$rc"

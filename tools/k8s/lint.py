@@ -6,7 +6,11 @@ shellcheck on the plugin, and the manifests against a small schema of the
 API fields they use (unknown or mistyped fields fail, as the API server's
 strict field validation would) plus what goleaktrace needs of them: the
 host's PID namespace, its privileges, /var/log read-only under the
---host-root its arguments give, options goleaktrace knows.
+--host-root its arguments give, options goleaktrace knows; with
+--metrics, a named container port, a liveness probe on /healthz and
+scrape annotations that all agree with it, and tools/prometheus/
+kubernetes.yml's scrape job keeping that port; the Dockerfile ships the
+build that has --metrics in a slim Debian image.
     tools/k8s/lint.py [GOLEAKTRACE]   (default ./goleaktrace, if built)
 Runs under Debian's python3 (python3-yaml comes with yamllint)."""
 import os
@@ -20,6 +24,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 MANIFESTS = ["job.yaml", "daemonset.yaml"]
+SCRAPE = os.path.join(ROOT, "tools", "prometheus", "kubernetes.yml")
 PLUGIN = "kubectl-goleaktrace"
 # What tracing needs without privileged: true (README, Privileges).
 CAPS = {"BPF", "PERFMON", "SYS_PTRACE", "SYS_ADMIN"}
@@ -33,6 +38,10 @@ class Enum:
         self.values = values
 
 
+class IntOrString:
+    """A port: a number, or the name of a container port."""
+
+
 class Map:
     """A map of strings to values of one type (labels, quantities)."""
 
@@ -41,15 +50,27 @@ class Map:
 
 
 QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-META = {"name": str, "namespace": str, "labels": Map(str)}
+# A port's name (IANA_SVC_NAME): what a probe or a scrape job refers to.
+PORT_NAME = re.compile(r"^(?=.{1,15}$)[a-z0-9]+(-[a-z0-9]+)*$")
+# Annotations are strings: an unquoted 9431 or true is refused.
+META = {"name": str, "namespace": str, "labels": Map(str),
+        "annotations": Map(str)}
 MOUNT = {"name": str, "mountPath": str, "readOnly": bool}
 VOLUME = {"name": str,
           "hostPath": {"path": str,
                        "type": Enum("", "Directory", "DirectoryOrCreate",
                                     "File", "FileOrCreate", "Socket")}}
 PROFILE = {"type": Enum("RuntimeDefault", "Unconfined", "Localhost")}
+PORT = {"name": PORT_NAME, "containerPort": int, "hostPort": int,
+        "protocol": Enum("TCP", "UDP", "SCTP")}
+PROBE = {"httpGet": {"path": str, "port": IntOrString,
+                     "scheme": Enum("HTTP", "HTTPS")},
+         "initialDelaySeconds": int, "periodSeconds": int,
+         "timeoutSeconds": int, "successThreshold": int,
+         "failureThreshold": int}
 CONTAINER = {
     "name": str, "image": str, "command": [str], "args": [str],
+    "ports": [PORT], "livenessProbe": PROBE,
     "securityContext": {"privileged": bool,
                         "capabilities": {"add": [str], "drop": [str]},
                         "seccompProfile": PROFILE,
@@ -80,7 +101,11 @@ SCHEMAS = {
 REQUIRED = {"": ["apiVersion", "kind", "metadata", "spec"],
             "metadata": ["name"], "spec.template.spec": ["containers"],
             "spec.template.spec.containers[]": ["name", "image"],
-            "spec.template.spec.volumes[]": ["name"]}
+            "spec.template.spec.volumes[]": ["name"],
+            "spec.template.spec.containers[].ports[]": ["containerPort"],
+            "spec.template.spec.containers[].livenessProbe": ["httpGet"],
+            "spec.template.spec.containers[].livenessProbe.httpGet":
+            ["port"]}
 
 
 def schema_errors(value, schema, path=""):
@@ -115,7 +140,11 @@ def schema_errors(value, schema, path=""):
                                                      schema.values))
     elif isinstance(schema, re.Pattern):
         if not isinstance(value, str) or not schema.match(value):
-            errs.append("%s: %r is not a quantity" % (path, value))
+            errs.append("%s: %r does not match %s" % (path, value,
+                                                      schema.pattern))
+    elif schema is IntOrString:
+        if not isinstance(value, (int, str)) or isinstance(value, bool):
+            errs.append("%s: not an integer or a string" % path)
     elif schema is int:
         if not isinstance(value, int) or isinstance(value, bool):
             errs.append("%s: not an integer" % path)
@@ -146,6 +175,87 @@ class Tap:
             for line in str(detail).splitlines():
                 print("#   " + line)
         return cond
+
+
+def option_value(args, opt):
+    """The value of OPT VALUE or OPT=VALUE in args, else None."""
+    for i, a in enumerate(args):
+        if a == opt and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(opt + "="):
+            return a[len(opt) + 1:]
+    return None
+
+
+def check_metrics(tap, name, doc, c, addr):
+    """--metrics HOST:PORT: the container port, the liveness probe and the
+    scrape annotations agree with it."""
+    port = addr.rpartition(":")[2]
+    port = int(port) if port.isdigit() else None
+    if not tap.ok(port, name + ": --metrics HOST:PORT has a port", addr):
+        return
+    ports = [p for p in c.get("ports", []) if p.get("containerPort") == port]
+    named = ports[0].get("name") if len(ports) == 1 else None
+    tap.ok(named, name + ": --metrics port %d is a named container port" %
+           port, c.get("ports"))
+    get = c.get("livenessProbe", {}).get("httpGet", {})
+    tap.ok(get.get("path") == "/healthz" and get.get("port") in
+           (port, named or port), name + ": liveness probe: /healthz on the "
+           "metrics port", c.get("livenessProbe"))
+    ann = doc["spec"]["template"].get("metadata", {}).get("annotations", {})
+    scrape = {k: v for k, v in ann.items() if k.startswith("prometheus.io/")}
+    if scrape:
+        tap.ok(scrape.get("prometheus.io/scrape") == "true" and
+               scrape.get("prometheus.io/port") == str(port) and
+               scrape.get("prometheus.io/path", "/metrics") == "/metrics",
+               name + ": prometheus.io/ annotations name the metrics port",
+               scrape)
+
+
+def relabel_keeps(rules, labels):
+    """Whether Prometheus's keep and drop relabel rules keep a target
+    with these labels (source labels joined with ";", regex anchored)."""
+    for r in rules:
+        action = r.get("action", "replace")
+        if action not in ("keep", "drop"):
+            continue
+        value = ";".join(labels.get(k, "") for k in r["source_labels"])
+        hit = re.fullmatch(r.get("regex", "(.*)"), value) is not None
+        if hit != (action == "keep"):
+            return False
+    return True
+
+
+def check_scrape(tap, name, doc):
+    """tools/prometheus/kubernetes.yml's pod scrape job keeps the
+    DaemonSet's metrics port, and only that port."""
+    with open(SCRAPE) as f:
+        jobs = [j for j in yaml.safe_load(f).get("scrape_configs", [])
+                if any(sd.get("role") == "pod"
+                       for sd in j.get("kubernetes_sd_configs", []))]
+    where = os.path.relpath(SCRAPE, ROOT)
+    if not tap.ok(len(jobs) == 1, where + ": one pod scrape job"):
+        return
+    job = jobs[0]
+    tmpl = doc["spec"]["template"]
+    c = tmpl["spec"]["containers"][0]
+    ns = doc["metadata"].get("namespace", "default")
+    sds = [sd for sd in job["kubernetes_sd_configs"] if ns in
+           sd.get("namespaces", {}).get("names", [ns])]
+    # The labels Kubernetes discovery gives each of the pod's ports.
+    pod = {"__meta_kubernetes_namespace": ns}
+    for k, v in tmpl.get("metadata", {}).get("labels", {}).items():
+        pod["__meta_kubernetes_pod_label_" + re.sub(r"\W", "_", k)] = v
+    for k, v in tmpl.get("metadata", {}).get("annotations", {}).items():
+        pod["__meta_kubernetes_pod_annotation_" + re.sub(r"\W", "_", k)] = v
+    kept = [p.get("name", "") for p in c.get("ports", []) if relabel_keeps(
+        job.get("relabel_configs", []), dict(
+            pod, __meta_kubernetes_pod_container_port_name=p.get("name", ""),
+            __meta_kubernetes_pod_container_port_number=str(
+                p["containerPort"])))]
+    tap.ok(sds and kept == ["metrics"] and job.get("honor_labels") is True,
+           "%s: %s scrapes %s's port metrics, with honor_labels" %
+           (where, job.get("job_name"), name), (len(sds), kept))
 
 
 def check_pod(tap, name, doc, options):
@@ -201,13 +311,32 @@ def check_pod(tap, name, doc, options):
         tap.ok(spec.get("restartPolicy", "Always") == "Always",
                name + ": restartPolicy Always")
         tap.ok("--all" in args, name + ": watches every Go process (--all)")
+        tap.ok(option_value(args, "--metrics") is not None,
+               name + ": serves Prometheus metrics (--metrics)")
+        check_scrape(tap, name, doc)
+    addr = option_value(args, "--metrics")
+    if addr is not None:
+        check_metrics(tap, name, doc, c, addr)
+
+
+def dockerfile_instructions(path):
+    """The words of each instruction, continuation lines joined."""
+    out, cur = [], ""
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("#") or not (line or cur):
+                continue
+            if line.endswith("\\"):
+                cur += line[:-1] + " "
+                continue
+            out.append((cur + line).split())
+            cur = ""
+    return out + ([cur.split()] if cur.strip() else [])
 
 
 def check_dockerfile(tap):
-    path = os.path.join(HERE, "Dockerfile")
-    with open(path) as f:
-        lines = [line.split() for line in f if line.strip() and
-                 not line.startswith("#")]
+    lines = dockerfile_instructions(os.path.join(HERE, "Dockerfile"))
     froms = [w[1] for w in lines if w[0] == "FROM"]
     tap.ok(froms and all(f.startswith("debian:") for f in froms),
            "Dockerfile: Debian-based", froms)
@@ -216,9 +345,22 @@ def check_dockerfile(tap):
     missing = [s for s in srcs if not os.path.exists(os.path.join(ROOT, s))]
     tap.ok(srcs and not missing, "Dockerfile: every COPY source exists",
            missing)
-    tap.ok(any(w[0] == "RUN" and "static" in w for w in lines) and
-           any(w[0] == "COPY" and "/src/goleaktrace-static" in w
-               for w in lines), "Dockerfile: ships the make static build")
+    # make static has no --metrics, which daemonset.yaml serves.
+    tap.ok(any(w[0] == "RUN" and "make" in " ".join(w) and
+               not any("static" in x for x in w) for w in lines) and
+           any(w[0] == "COPY" and "/src/goleaktrace" in w for w in lines),
+           "Dockerfile: ships the normal build (make), which has --metrics")
+    last = max(i for i, w in enumerate(lines) if w[0] == "FROM")
+    runtime = lines[last]
+    tap.ok(re.fullmatch(r"debian:\w+-slim", runtime[1]),
+           "Dockerfile: the runtime stage is a slim Debian", runtime)
+    installs = [w for w in lines[last:] if w[0] == "RUN" and
+                "install" in w and any("apt-get" in x for x in w)]
+    tap.ok(len(installs) == 1 and "--no-install-recommends" in installs[0]
+           and "/var/lib/apt/lists/*" in installs[0] and
+           not any(x.endswith("-dev") for x in installs[0]),
+           "Dockerfile: the runtime stage installs runtime libraries only, "
+           "without recommends, and removes apt's lists", installs)
 
 
 def main():
