@@ -20,12 +20,6 @@
  * on the high side of what bench/RESULTS.md and
  * shared/reference/uprobe-costs.md measured. */
 #define BUDGET_DEFAULT_TRAP_NS 1000.0
-/* A trap in a Go program costs more than the calibration's, which runs in
- * a tight loop with warm caches and branch predictors: the traced code
- * pays for what the kernel entry disturbs. make bench measured 1.5-1.8x
- * (ns per event at --max-overhead 100 over the calibrated trap plus the
- * program's run time, bench/RESULTS.md); the budget takes 1.6. */
-#define BUDGET_TRAP_IN_GO 1.6
 #define BUDGET_DEFAULT_BODY_NS 300.0
 #define BUDGET_DEFAULT_PCT 2.0
 /* Shortest attached slice (and shortest gap): attaching and detaching

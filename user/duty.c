@@ -43,7 +43,7 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 	err = budget_calib__run(&d->calib, o->kind, DUTY_CALIB_NS, &d->cal,
 				warn);
 	if (!err)
-		bopts.trap_ns = d->cal.trap_ns * BUDGET_TRAP_IN_GO;
+		bopts.trap_ns = d->cal.trap_ns;
 	n = probes__prog_fds(p, fds, BUDGET_MAX_PROGS);
 	err = budget_meter__open(&d->meter, fds, n);
 	if (err) {
