@@ -194,6 +194,11 @@ $(BENCH_DIR)/floor: tools/bench/floor.c $(BENCH_DIR)/floor.skel.h $(OUTPUT)/libg
 	$(call msg,CC-TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH_DIR) $< $(OUTPUT)/libgoleaktrace.a $(LDLIBS) -o $@
 
+# tools/bench/scale.sh's pipeline timer.
+$(BENCH_DIR)/scale: tools/bench/scale.c $(OUTPUT)/libgoleaktrace.a | $(BENCH_DIR)
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/libgoleaktrace.a $(LDLIBS) -o $@
+
 .PHONY: bench
 ifdef CROSS
 bench:

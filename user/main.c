@@ -440,6 +440,7 @@ static int trace__report(struct trace *tr, bool final)
 	struct budget_report probes_time, *pt = NULL;
 	struct map_copy maps = {};
 	struct session *s;
+	bool gap;
 	size_t i;
 	int err = 0;
 
@@ -452,10 +453,12 @@ static int trace__report(struct trace *tr, bool final)
 	if (tr->rep.metrics)
 		report_metrics__begin(tr->rep.metrics,
 				      tr->probes ? &maps.counters : NULL, pt);
+	/* Between slices the probes see nothing: memory is all there is. */
+	gap = tr->opts->no_probes || !probes__attached(tr->probes);
 	report_term__begin(&tr->rep.term, tr->set.n, final);
 	for (i = 0; !err && i < tr->set.n; i++) {
 		s = tr->set.v[i];
-		if (tr->opts->no_probes && s->state != TARGET_EXITED)
+		if (gap && s->state != TARGET_EXITED)
 			session__rescan(s, false);
 		err = report(&tr->rep, tr->probes ? &maps : NULL, pt, s,
 			     tr->opts, final);

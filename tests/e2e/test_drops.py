@@ -155,6 +155,10 @@ def run(tap, version):
                "%s: --max-sites %d sizes the sites map" % (v, MAX_S))
         got = from_text(out)
         check(tap, v, "terminal report", got)
+        fills = re.findall(r"^maps: (\d+) of (\d+) goroutine slots, (\d+) of "
+                           r"(\d+) site slots in use$", out, re.M)
+        tap.eq(fills[-1:], [(str(MAX_G),) * 2 + (str(MAX_S),) * 2],
+               "%s: the report shows both maps full, and their sizes" % v)
         prc, got, comments = from_pprof(version, prof)
         tap.eq(prc, 0, "%s: pprof -raw reads the profile" % v)
         check(tap, v, "pprof comments", got)
@@ -167,6 +171,10 @@ def run(tap, version):
     got, variants = from_json(out)
     tap.eq(variants, 1, "%s: every final JSON line has the same counters" % v)
     check(tap, v, "JSON", got)
+    last = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1:]
+    tap.eq([o.get("maps") for o in last],
+           [{"parked": MAX_G, "parked_max": MAX_G, "sites": MAX_S,
+             "sites_max": MAX_S}], "%s: JSON: map use and sizes" % v)
 
 
 if __name__ == "__main__":

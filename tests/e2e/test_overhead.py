@@ -5,15 +5,20 @@ cycling must lose no leak: the same eleven groups as the core test,
 exact, and the goroutines that woke or exited in a gap must leave the
 report. --max-overhead 100 keeps the probes attached. Go 1.19 and 1.27
 also run with the perf-event uprobes of kernels before 6.6 (hidden
---no-uprobe-multi), whose links linger after a detach.
+--no-uprobe-multi), whose links linger after a detach. And a burst:
+scalezoo -wait parks 100k goroutines after attach, which overspends the
+budget so that the probes sit out whole seconds; the reports made
+meanwhile must still count every one of them, by group.
 """
 import os
 import re
 import signal
 
-from glt import (TOOL, Process, check_group, find_group, fixture, markers,
-                 parse_reports, per_version)
+from glt import (TOOL, Process, check_group, counters, find_group, fixture,
+                 markers,
+                 parse_reports, per_version, top_user_frame)
 from test_core import GROUPS, wait_reason
+from test_snapshot import SCALE_GROUPS, SCALE_N
 
 ATTACHED = re.compile(r"^probes attached ([\d.]+)% of the time "
                       r"\(([\d.]+)% overall\), cost ([\d.]+)% of a core "
@@ -84,10 +89,46 @@ def check_duty_cycled(tap, version, extra=()):
     tap.eq(busy, [], "%s: the busy pair is never reported" % v)
 
 
+def check_burst(tap, version):
+    v = "go%s --max-overhead 1, 100k parked in a burst" % version
+    lines = markers("scalezoo", "LINE")
+    zoo = Process([fixture(version, "scalezoo"), "-n", str(SCALE_N), "-wait"])
+    tracer = None
+    try:
+        m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
+        pid = int(m.group(1))
+        tracer = Process([TOOL, "-p", str(pid), "--max-overhead", "1",
+                          "-t", "1s", "-i", "2s", "-d", "9s"])
+        tracer.wait_line("stderr", r"tracing pid %d" % pid)
+        os.kill(pid, signal.SIGUSR1)
+        out, err = tracer.finish(timeout=60)
+        finals = [r for r in parse_reports(out) if r["final"]]
+        if not tap.ok(len(finals) == 1, "%s: final report" % v, err):
+            return
+        att = probes_line(finals[0])
+        tap.ok(att and att[1] < 50, "%s: the probes sat out" % v,
+               finals[0]["tail"])
+        parks = counters(finals[0]).get("events parks", SCALE_N)
+        tap.ok(parks < SCALE_N / 2, "%s: the probes saw %d of the parks, "
+               "the scans the rest" % (v, parks))
+        counts = {}
+        for g in finals[0]["groups"]:
+            line = top_user_frame(g)[2]
+            for tag, no in lines.items():
+                if no == line:
+                    counts[tag] = counts.get(tag, 0) + g["count"]
+        tap.eq(counts, SCALE_GROUPS, "%s: every parked goroutine, by group" % v)
+    finally:
+        if tracer:
+            tracer.stop(signal.SIGKILL)
+        zoo.stop()
+
+
 def run_version(tap, version):
     check_duty_cycled(tap, version)
     if version in ("1.19", "1.27"):
         check_duty_cycled(tap, version, ["--no-uprobe-multi"])
+        check_burst(tap, version)
 
     v = "go%s --max-overhead 100" % version
     rc, reports, err = trace_busy(version, "100", 3)

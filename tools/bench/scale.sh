@@ -36,10 +36,7 @@ die() {
 [[ -x $GLT ]] || die "$GLT is not built (make)"
 [[ -e .output/libgoleaktrace.a ]] || die "run make first"
 mkdir -p "$OUT" .output/bench
-cc -g -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I.output -Iuser \
-	-Ibpf tools/bench/scale.c .output/libgoleaktrace.a -Wl,-Bstatic -lbpf \
-	-lprotobuf-c -Wl,-Bdynamic -ldw -lelf -lz -o .output/bench/scale ||
-	die "building tools/bench/scale.c failed"
+make -s .output/bench/scale || die "building tools/bench/scale.c failed"
 for m in "${GOS[@]}"; do
 	FIXTURES=scalezoo tools/build-fixtures.sh "$m" >/dev/null ||
 		die "go$m: building scalezoo failed"
