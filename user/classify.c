@@ -310,6 +310,8 @@ int classifier__classify(struct classifier *c, struct gtable *gt,
 		gt->groups[kept++] = *g;
 	}
 	gt->ngroups = kept;
-	qsort(gt->groups, gt->ngroups, sizeof(*gt->groups), cmp_verdict);
+	if (kept > 1)	/* groups is NULL when there are none */
+		qsort(gt->groups, gt->ngroups, sizeof(*gt->groups),
+		      cmp_verdict);
 	return 0;
 }

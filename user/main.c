@@ -401,7 +401,7 @@ static int trace__start_duty(struct trace *tr)
 	if (warn)
 		fprintf(stderr, "goleaktrace: warning: %s; taking the probes' "
 			"trap cost as %.0f ns\n", warn, BUDGET_DEFAULT_TRAP_NS);
-	else if (tr->opts->verbose)
+	else if (!err && tr->opts->verbose)
 		fprintf(stderr, "goleaktrace: a uprobe trap costs %.0f ns here "
 			"(calibrated in %.0f ms)\n", tr->duty->cal.trap_ns,
 			tr->duty->cal.elapsed_ns / 1e6);

@@ -153,13 +153,14 @@ void map_copy__process(const struct map_copy *m, pid_t pid,
 {
 	size_t first, n;
 
+	/* An empty range stays NULL: the maps may be (NULL, 0). */
 	range_of(m->gkeys, sizeof(*m->gkeys), m->nparked, pid, &first, &n);
-	src->gkeys = m->gkeys + first;
-	src->parked = m->parked + first;
+	src->gkeys = n ? m->gkeys + first : NULL;
+	src->parked = n ? m->parked + first : NULL;
 	src->nparked = n;
 	range_of(m->skeys, sizeof(*m->skeys), m->nsites, pid, &first, &n);
-	src->skeys = m->skeys + first;
-	src->sites = m->sites + first;
+	src->skeys = n ? m->skeys + first : NULL;
+	src->sites = n ? m->sites + first : NULL;
 	src->nsites = n;
 }
 
