@@ -4,6 +4,7 @@
 #   tests/run.sh            unit tests, then end-to-end tests (need root)
 #   tests/run.sh --unit     unit tests only
 #   tests/run.sh -k NAME    only test programs whose name contains NAME
+#                           (-k again: any of the names)
 # UNIT_DIR: where the unit test binaries are (.output/tests; make
 # SANITIZE=1 check-unit runs the ASan+UBSan ones of .output/san/tests).
 # SANITIZE=1 (make test SANITIZE=1, tools/test.sh): every test runs the
@@ -25,12 +26,12 @@ if [ -n "${SANITIZE:-}" ]; then
 	done
 fi
 
-unit_only=0 filter=
+unit_only=0 filters=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--unit) unit_only=1 ;;
-	-k) filter=$2; shift ;;
-	*) echo "usage: tests/run.sh [--unit] [-k NAME]" >&2; exit 2 ;;
+	-k) filters+=("$2"); shift ;;
+	*) echo "usage: tests/run.sh [--unit] [-k NAME]..." >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -40,7 +41,13 @@ passed=0 failed=0 skipped=0
 run_tap() {
 	local name=$1 log rc
 	shift
-	[ -n "$filter" ] && [[ $name != *"$filter"* ]] && return
+	if [ "${#filters[@]}" -gt 0 ]; then
+		local k hit=0
+		for k in "${filters[@]}"; do
+			[[ $name == *"$k"* ]] && hit=1
+		done
+		[ "$hit" -eq 1 ] || return
+	fi
 	echo "# --- $name"
 	log=$(mktemp)
 	"$@" >"$log" 2>&1

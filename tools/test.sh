@@ -13,6 +13,24 @@ tools/go-toolchains.sh
 FIXTURE_FLAVORS=${FIXTURE_FLAVORS:-normal stripped pie arm64} tools/build-fixtures.sh
 make -j2 all static
 make -j2 ARCH=arm64
-# TODO(issue 8): run the suite on the ASan+UBSan build (make SANITIZE=1
-# all; SANITIZE=1 tests/run.sh) once a whole sanitized run is verified.
-exec tests/run.sh "$@"
+make -j2 SANITIZE=1 all
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+status=0
+tests/run.sh "$@" | tee "$logs/plain" || status=1
+# Then under ASan and UBSan, which stop at the first error or leak: every
+# unit test (each parser on every fixture of every Go) and the end-to-end
+# tests that drive the most code (SAN_TESTS); the whole suite sanitized
+# is `make test SANITIZE=1` (about 45 min here, too long for CI's budget
+# next to the plain run). The fuzz targets are sanitized already.
+if [ $# -eq 0 ]; then
+	SANITIZE=1 tests/run.sh --unit | tee "$logs/san-unit" || status=1
+	read -ra san <<<"${SAN_TESTS:-test_all test_badinput test_drops test_overhead test_symbolize}"
+	ks=()
+	for t in "${san[@]}"; do ks+=(-k "$t"); done
+	SANITIZE=1 FUZZ_SECONDS=0 tests/run.sh "${ks[@]}" | tee "$logs/san-e2e" || status=1
+fi
+# One summary line for all of it.
+cat "$logs"/* | awk '/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
+	END { printf "%d passed, %d failed\n", p, f }'
+exit "$status"

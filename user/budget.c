@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "budget.h"
+#include "uprobe_links.h"
 #include "calib.skel.h"
 #include "target.h"
 
@@ -135,19 +136,15 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* The mapping of this process that holds addr, as a path uprobes can
- * attach to (/proc/self/map_files/..., valid even if the file was
- * replaced since) and the file offset of addr. */
+/* The mapping of this process that holds addr: the file offset of addr
+ * in goleaktrace's own executable, which uprobes attach to through
+ * /proc/self/exe (/proc/self/map_files would need CAP_SYS_ADMIN). */
 static bool holds_addr(const struct maps_entry *e, void *addr)
 {
 	return *(uint64_t *)addr >= e->start && *(uint64_t *)addr < e->end;
 }
 
-/* The mapping of this process that holds addr, as a path uprobes can
- * attach to (/proc/self/map_files/..., valid even if the file was
- * replaced since) and the file offset of addr. */
-static int self_file_offset(uint64_t addr, char *path, size_t size,
-			    uint64_t *offset)
+static int self_file_offset(uint64_t addr, uint64_t *offset)
 {
 	struct maps_entry e;
 	int err;
@@ -160,12 +157,9 @@ static int self_file_offset(uint64_t addr, char *path, size_t size,
 	fclose(f);
 	if (!err && (!e.inode || e.perms[2] != 'x'))
 		err = -ENOENT;
-	if (err)
-		return err;
-	snprintf(path, size, "/proc/self/map_files/%llx-%llx",
-		 (unsigned long long)e.start, (unsigned long long)e.end);
-	*offset = addr - e.start + e.offset;
-	return 0;
+	if (!err)
+		*offset = addr - e.start + e.offset;
+	return err;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -214,7 +208,8 @@ static int read_prog_stats(int fd, uint64_t *cnt, uint64_t *time_ns)
 /* The calibration's uprobe, kept until budget_calib__free. */
 struct budget_calib {
 	struct calib_bpf *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;	/* a perf-event uprobe, */
+	int link_fd;		/* or a uprobe_multi link, as the probes */
 };
 
 int budget_calib__prog_fd(const struct budget_calib *c)
@@ -236,6 +231,8 @@ void budget_calib__free(struct budget_calib *c)
 	if (!c)
 		return;
 	bpf_link__destroy(c->link);
+	if (c->link_fd >= 0)
+		close(c->link_fd);
 	calib_bpf__destroy(c->skel);
 	free(c);
 }
@@ -298,7 +295,8 @@ int budget_calib__run(struct budget_calib **out, enum budget_probe_kind kind,
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
 	uint64_t start = mono_ns(), addr, offset = 0;
 	struct budget_calib *c;
-	char path[64];
+	const char *path = "/proc/self/exe";
+	bool multi;
 	int err;
 
 	*out = NULL;
@@ -312,23 +310,36 @@ int budget_calib__run(struct budget_calib **out, enum budget_probe_kind kind,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	err = self_file_offset(addr, path, sizeof(path), &offset);
+	c->link_fd = -1;
+	err = self_file_offset(addr, &offset);
 	if (err) {
 		*errmsg = "cannot find goleaktrace's own code in /proc/self/maps";
 		goto out;
 	}
-	c->skel = calib_bpf__open_and_load();
-	if (!c->skel) {
+	/* The same kind of link as the probes: uprobe_multi needs no
+	 * CAP_SYS_ADMIN, perf-event uprobes do. */
+	multi = uprobe_multi__supported();
+	c->skel = calib_bpf__open();
+	if (c->skel && multi)
+		uprobe_multi__prepare(c->skel->progs.calib_hit);
+	if (!c->skel || calib_bpf__load(c->skel)) {
 		err = -errno;
 		*errmsg = "failed to load the calibration's BPF program (run "
 			  "as root)";
 		goto out;
 	}
-	/* pid 0: this process only. */
-	c->link = bpf_program__attach_uprobe_opts(c->skel->progs.calib_hit, 0,
-						  path, offset, &uopts);
-	if (!c->link) {
-		err = -errno;
+	if (multi) {
+		c->link_fd = uprobe_multi__attach(
+			bpf_program__fd(c->skel->progs.calib_hit), path,
+			getpid(), &offset, NULL, 1);
+		err = c->link_fd < 0 ? c->link_fd : 0;
+	} else {
+		/* pid 0: this process only. */
+		c->link = bpf_program__attach_uprobe_opts(
+			c->skel->progs.calib_hit, 0, path, offset, &uopts);
+		err = c->link ? 0 : -errno;
+	}
+	if (err) {
 		*errmsg = "failed to attach the calibration's uprobe";
 		goto out;
 	}

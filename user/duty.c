@@ -44,6 +44,10 @@ int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,
 				warn);
 	if (!err)
 		bopts.trap_ns = d->cal.trap_ns;
+	/* Not allowed to attach a uprobe: the probes' own attach, next,
+	 * says so in the one line that matters. */
+	if (err == -EPERM || err == -EACCES)
+		*warn = NULL;
 	n = probes__prog_fds(p, fds, BUDGET_MAX_PROGS);
 	err = budget_meter__open(&d->meter, fds, n);
 	if (err) {
