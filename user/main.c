@@ -408,6 +408,18 @@ static int trace__start_duty(struct trace *tr)
 	return err;
 }
 
+/* The latest scan of a traced process, for probes__prune_parked. */
+static const struct snapshot *snapshot_of(pid_t pid, void *arg)
+{
+	const struct session_set *set = arg;
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i]->t.pid == pid)
+			return &set->v[i]->snap;
+	return NULL;
+}
+
 /* Ends a slice or an interval of the probes when due. Back from a gap,
  * they missed parks and wake-ups: every process is scanned again, and
  * the parked map loses what the scan no longer finds parked. */
@@ -415,7 +427,6 @@ static int trace__duty(struct trace *tr)
 {
 	uint64_t now = now_ns();
 	const char *why = NULL;
-	struct session *s;
 	size_t i;
 	int ret;
 
@@ -426,11 +437,11 @@ static int trace__duty(struct trace *tr)
 		fail("failed to attach the probes again", why, ret);
 		return ret;
 	}
-	for (i = 0; ret == 1 && i < tr->set.n; i++) {
-		s = tr->set.v[i];
-		session__rescan(s, true);
-		probes__prune_parked(tr->probes, s->t.pid, now, &s->snap);
-	}
+	if (ret != 1)
+		return 0;
+	for (i = 0; i < tr->set.n; i++)
+		session__rescan(tr->set.v[i], true);
+	probes__prune_parked(tr->probes, now, snapshot_of, &tr->set);
 	return 0;
 }
 

@@ -551,20 +551,26 @@ static bool still_parked(const struct snapshot *snap, uint64_t goid,
 	return sg && sg->g == rec->g && sg->reason == rec->reason;
 }
 
-int probes__prune_parked(struct probes *p, pid_t tgid, uint64_t before_ns,
-			 const struct snapshot *snap)
+int probes__prune_parked(struct probes *p, uint64_t before_ns,
+			 const struct snapshot *(*snap_of)(pid_t, void *),
+			 void *arg)
 {
+	const struct snapshot *snap = NULL;
 	struct glt_parked *vals = NULL;
 	struct glt_gkey *keys = NULL;
 	size_t i, n, stale = 0;
+	uint32_t tgid = 0;
 	int err;
 
 	err = probes__read_parked(p, &keys, &vals, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (keys[i].tgid != (uint32_t)tgid ||
-		    vals[i].park_ns >= before_ns ||
+		if (!i || keys[i].tgid != tgid) {
+			tgid = keys[i].tgid;
+			snap = snap_of((pid_t)tgid, arg);
+		}
+		if (!snap || vals[i].park_ns >= before_ns ||
 		    still_parked(snap, keys[i].goid, &vals[i]))
 			continue;
 		keys[stale++] = keys[i];

@@ -59,11 +59,14 @@ int probes__read_parked(const struct probes *p, struct glt_gkey **keys,
 int probes__read_sites(const struct probes *p, struct glt_skey **keys,
 		       struct glt_site **sites, size_t *n);
 
-/* Duty cycling, back from a gap: deletes tgid's parked entries recorded
- * before before_ns (CLOCK_MONOTONIC) that a fresh scan no longer finds
- * parked the same way (woken, exited or parked elsewhere meanwhile). */
-int probes__prune_parked(struct probes *p, pid_t tgid, uint64_t before_ns,
-			 const struct snapshot *snap);
+/* Duty cycling, back from a gap: deletes the parked entries recorded
+ * before before_ns (CLOCK_MONOTONIC) that a fresh scan of their process,
+ * snap_of(tgid, arg), no longer finds parked the same way (woken, exited
+ * or parked elsewhere meanwhile). Processes without a scan (NULL) keep
+ * theirs. One read of the map for every process. */
+int probes__prune_parked(struct probes *p, uint64_t before_ns,
+			 const struct snapshot *(*snap_of)(pid_t, void *),
+			 void *arg);
 
 /* Drops what the maps hold for a process that is gone. */
 int probes__forget_process(struct probes *p, pid_t tgid);

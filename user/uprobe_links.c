@@ -45,7 +45,7 @@ void uprobe_multi__prepare(struct bpf_program *prog)
 /* libbpf's own probe: a kernel with uprobe_multi loads the program and
  * refuses the directory "/" as a file to probe with EBADF; an older one
  * refuses the attach type with EINVAL. */
-bool uprobe_multi__supported(void)
+static bool probe_uprobe_multi(void)
 {
 	static const struct bpf_insn ret0[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
@@ -72,6 +72,16 @@ bool uprobe_multi__supported(void)
 	if (fd >= 0)
 		close(fd);
 	return fd == -EBADF;
+}
+
+bool uprobe_multi__supported(void)
+{
+	/* Asked by the probes and by the budget's calibration. */
+	static int known = -1;
+
+	if (known < 0)
+		known = probe_uprobe_multi();
+	return known;
 }
 
 int uprobe_multi__attach(int prog_fd, const char *path, pid_t pid,
