@@ -409,15 +409,11 @@ static int trace__start_duty(struct trace *tr)
 }
 
 /* The latest scan of a traced process, for probes__prune_parked. */
-static const struct snapshot *snapshot_of(pid_t pid, void *arg)
+static const struct snapshot *snapshot_of(pid_t pid, void *set)
 {
-	const struct session_set *set = arg;
-	size_t i;
+	const struct session *s = session_set__find(set, pid);
 
-	for (i = 0; i < set->n; i++)
-		if (set->v[i]->t.pid == pid)
-			return &set->v[i]->snap;
-	return NULL;
+	return s ? &s->snap : NULL;
 }
 
 /* Ends a slice or an interval of the probes when due. Back from a gap,

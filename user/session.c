@@ -78,14 +78,14 @@ void session__rescan(struct session *s, bool watched)
 			why);
 }
 
-static bool set_has_pid(const struct session_set *set, pid_t pid)
+struct session *session_set__find(const struct session_set *set, pid_t pid)
 {
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
 		if (set->v[i]->t.pid == pid)
-			return true;
-	return false;
+			return set->v[i];
+	return NULL;
 }
 
 static bool known_not_go(const struct session_set *set, const struct stat *st)
@@ -169,7 +169,7 @@ static int scan_pid(struct session_set *set, pid_t pid)
 	struct stat st;
 	int err;
 
-	if (pid == getpid() || set_has_pid(set, pid))
+	if (pid == getpid() || session_set__find(set, pid))
 		return 0;
 	if (set->cgroup && !in_cgroup(pid, set->cgroup))
 		return 0;

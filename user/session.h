@@ -59,6 +59,8 @@ struct session_set {
  * Processes that cannot be read (exited meanwhile, no permission) are
  * skipped; this is a best effort over a changing /proc. */
 int session_set__scan(struct session_set *set, size_t *first_new);
+/* The session of pid, or NULL. */
+struct session *session_set__find(const struct session_set *set, pid_t pid);
 /* Takes s into the set (it frees it from then on). */
 int session_set__add(struct session_set *set, struct session *s);
 /* Removes and frees set->v[i]. */

@@ -15,10 +15,9 @@ import re
 import signal
 
 from glt import (TOOL, Process, check_group, counters, find_group, fixture,
-                 markers,
-                 parse_reports, per_version, top_user_frame)
+                 markers, parse_reports, per_version)
 from test_core import GROUPS, wait_reason
-from test_snapshot import SCALE_GROUPS, SCALE_N
+from test_snapshot import SCALE_GROUPS, SCALE_N, scale_counts
 
 ATTACHED = re.compile(r"^probes attached ([\d.]+)% of the time "
                       r"\(([\d.]+)% overall\), cost ([\d.]+)% of a core "
@@ -91,7 +90,6 @@ def check_duty_cycled(tap, version, extra=()):
 
 def check_burst(tap, version):
     v = "go%s --max-overhead 1, 100k parked in a burst" % version
-    lines = markers("scalezoo", "LINE")
     zoo = Process([fixture(version, "scalezoo"), "-n", str(SCALE_N), "-wait"])
     tracer = None
     try:
@@ -111,13 +109,8 @@ def check_burst(tap, version):
         parks = counters(finals[0]).get("events parks", SCALE_N)
         tap.ok(parks < SCALE_N / 2, "%s: the probes saw %d of the parks, "
                "the scans the rest" % (v, parks))
-        counts = {}
-        for g in finals[0]["groups"]:
-            line = top_user_frame(g)[2]
-            for tag, no in lines.items():
-                if no == line:
-                    counts[tag] = counts.get(tag, 0) + g["count"]
-        tap.eq(counts, SCALE_GROUPS, "%s: every parked goroutine, by group" % v)
+        tap.eq(scale_counts(finals[0]), SCALE_GROUPS,
+               "%s: every parked goroutine, by group" % v)
     finally:
         if tracer:
             tracer.stop(signal.SIGKILL)

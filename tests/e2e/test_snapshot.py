@@ -28,6 +28,19 @@ SCALE_GROUPS = {"sender": 40000, "selector": 30000, "receiver": 10000,
                 "locker": 10000, "waiter": 10000}
 
 
+def scale_counts(report):
+    """{scalezoo marker: goroutines} of a report's groups, by the line
+    each group parked at."""
+    lines = markers("scalezoo", "LINE")
+    counts = {}
+    for g in report["groups"]:
+        line = top_user_frame(g)[2]
+        for tag, no in lines.items():
+            if no == line:
+                counts[tag] = counts.get(tag, 0) + g["count"]
+    return counts
+
+
 def seconds(text):
     text = text.lstrip(">=")
     if text.endswith("ms"):
@@ -121,7 +134,6 @@ def run_sema(tap, version, flavour):
 
 def run_scale(tap, version):
     v = label(version) + " 100k"
-    lines = markers("scalezoo", "LINE")
     zoo = Process([fixture(version, "scalezoo"), "-n", str(SCALE_N)])
     tracer = None
     try:
@@ -135,12 +147,7 @@ def run_scale(tap, version):
         finals = [r for r in parse_reports(out) if r["final"]]
         if not tap.eq(len(finals), 1, "%s: final report" % v):
             return
-        counts = {}
-        for g in finals[0]["groups"]:
-            line = top_user_frame(g)[2]
-            for tag, no in lines.items():
-                if no == line:
-                    counts[tag] = counts.get(tag, 0) + g["count"]
+        counts = scale_counts(finals[0])
         tap.eq(counts, SCALE_GROUPS, "%s: every parked goroutine, by group" % v)
         tap.eq(sum(counts.values()), SCALE_N,
                "%s: exactly %d parked goroutines" % (v, SCALE_N))
