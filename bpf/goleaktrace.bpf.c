@@ -15,6 +15,10 @@ const volatile struct glt_config cfg = {};
 
 struct glt_counters counters = {};
 
+/* Bumped by user space before each attach: a parked entry of an older
+ * epoch may hold a goid whose exit the probes missed. */
+__u32 epoch = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, GLT_MAX_BINARIES);
@@ -109,44 +113,41 @@ static __always_inline void site_add(__u32 tgid, __u64 pc, bool spawned)
 
 /* runtime.gopark(unlockf, lock, reason, traceReason, traceskip), on the
  * parking goroutine itself. May fire twice for one call when the stack
- * check branches to morestack; the second write simply wins. */
+ * check branches to morestack; the second write simply wins.
+ * runtime.ready is not hooked: a g's entry stays until it parks again or
+ * exits, and user space checks every candidate's status and wait reason
+ * in its g before reporting it (woken ones are skipped). So a park
+ * usually finds its g's entry of this epoch and rewrites it in place: a
+ * lookup, no read of the target's memory, no locked update. */
 static __always_inline int do_gopark(struct pt_regs *ctx, __u32 slot)
 {
 	const struct glt_offsets *o;
-	struct glt_parked p = {};
+	struct glt_parked *rec, p = {};
 	struct glt_gkey key = {};
 
 	__sync_fetch_and_add(&counters.parks, 1);
-	o = probe_offsets(slot);
-	if (!o)
-		return 0;
-	p.g = GO_G(ctx);
-	if (read_u64(p.g + o->g_goid, &key.goid))
-		return 0;
+	key.g = GO_G(ctx);
 	key.tgid = current_tgid();
 	p.park_ns = bpf_ktime_get_ns();
 	p.lock = GO_ARG2(ctx);
 	p.reason = GO_ARG3(ctx) & 0xff;
-	if (bpf_map_update_elem(&parked, &key, &p, BPF_ANY))
-		__sync_fetch_and_add(&counters.parked_map_full, 1);
-	return 0;
-}
-
-/* runtime.ready(gp, traceskip, next), on g0: gp is about to run again. */
-static __always_inline int do_ready(struct pt_regs *ctx, __u32 slot)
-{
-	const struct glt_offsets *o;
-	struct glt_gkey key = {};
-
-	__sync_fetch_and_add(&counters.readies, 1);
+	rec = bpf_map_lookup_elem(&parked, &key);
+	if (rec && rec->epoch == epoch) {
+		/* Readers copy without a lock: a copy torn by this write
+		 * can misdate the goroutine in one report at most. */
+		rec->park_ns = p.park_ns;
+		rec->lock = p.lock;
+		rec->reason = p.reason;
+		return 0;
+	}
 	o = probe_offsets(slot);
-	if (!o)
+	if (!o || read_u64(key.g + o->g_goid, &p.goid))
 		return 0;
-	if (read_u64(GO_ARG1(ctx) + o->g_goid, &key.goid))
-		return 0;
-	key.tgid = current_tgid();
-	if (bpf_map_delete_elem(&parked, &key))
-		__sync_fetch_and_add(&counters.ready_unknown, 1);
+	p.epoch = epoch;
+	if (rec)
+		*rec = p;
+	else if (bpf_map_update_elem(&parked, &key, &p, BPF_NOEXIST))
+		__sync_fetch_and_add(&counters.parked_map_full, 1);
 	return 0;
 }
 
@@ -163,25 +164,24 @@ static __always_inline int do_newproc1(struct pt_regs *ctx)
  * runtime.goexit0(gp) before 1.22, on g0. */
 static __always_inline int do_gexit(struct pt_regs *ctx, __u32 slot)
 {
-	__u64 gp = GO_ARG1(ctx), gopc;
+	struct glt_gkey key = { .g = GO_ARG1(ctx) };
 	const struct glt_offsets *o;
-	struct glt_gkey key = {};
+	__u64 gopc;
 
 	__sync_fetch_and_add(&counters.exits, 1);
-	o = probe_offsets(slot);
-	if (!o)
-		return 0;
-	if (read_u64(gp + o->g_goid, &key.goid))
-		return 0;
 	key.tgid = current_tgid();
-	bpf_map_delete_elem(&parked, &key);
-	if (read_u64(gp + o->g_gopc, &gopc))
+	/* Many goroutines exit without ever parking: a lookup is cheaper
+	 * than a delete that takes the bucket lock to find nothing. */
+	if (bpf_map_lookup_elem(&parked, &key))
+		bpf_map_delete_elem(&parked, &key);
+	o = probe_offsets(slot);
+	if (!o || read_u64(key.g + o->g_gopc, &gopc))
 		return 0;
 	site_add(key.tgid, gopc, false);
 	return 0;
 }
 
-/* All four hooks of a binary in one uprobe_multi link: detaching it waits
+/* All hooks of a binary in one uprobe_multi link: detaching it waits
  * for one grace period instead of four, and frees the target at once. */
 SEC("uprobe")
 int on_hook(struct pt_regs *ctx)
@@ -192,8 +192,6 @@ int on_hook(struct pt_regs *ctx)
 	switch (cookie & 0xff) {
 	case GLT_HOOK_GOPARK:
 		return do_gopark(ctx, slot);
-	case GLT_HOOK_READY:
-		return do_ready(ctx, slot);
 	case GLT_HOOK_NEWPROC:
 		return do_newproc1(ctx);
 	default:
@@ -206,12 +204,6 @@ SEC("uprobe")
 int on_gopark(struct pt_regs *ctx)
 {
 	return do_gopark(ctx, bpf_get_attach_cookie(ctx) >> 8);
-}
-
-SEC("uprobe")
-int on_ready(struct pt_regs *ctx)
-{
-	return do_ready(ctx, bpf_get_attach_cookie(ctx) >> 8);
 }
 
 SEC("uprobe")

@@ -12,12 +12,14 @@
 #define GLT_MAX_SITES 16384
 #define GLT_MAX_BINARIES 1024
 
-/* Goroutine ids and creation pcs are per process: keys carry the tgid,
- * as the PID namespace of goleaktrace numbers it. */
+/* Goroutines and creation pcs are per process: keys carry the tgid, as
+ * the PID namespace of goleaktrace numbers it. A goroutine is keyed by
+ * its g's address, which the probes have in a register: its goid would
+ * take a read of the target's memory on every park. */
 struct glt_gkey {
 	__u32 tgid;
 	__u32 pad;
-	__u64 goid;
+	__u64 g;
 };
 
 struct glt_skey {
@@ -26,15 +28,19 @@ struct glt_skey {
 	__u64 pc;
 };
 
-/* Value of the `parked` map: the last gopark seen for a goroutine.
- * The park stack is not taken here: user space walks g.sched later, only
- * for goroutines that stay parked past the threshold. */
+/* Value of the `parked` map: the last gopark seen in a g, which may have
+ * woken since (user space checks the g). The park stack is not taken
+ * here: user space walks g.sched later, only for goroutines that stay
+ * parked past the threshold.
+ * A g is reused after its goroutine exits, and exits are missed while
+ * the probes are out (duty cycling): the goid is read again at the first
+ * park after each attach (epoch), and kept for the parks that follow. */
 struct glt_parked {
 	__u64 park_ns;		/* bpf_ktime_get_ns() at gopark */
-	__u64 g;		/* address of the g struct */
+	__u64 goid;		/* of the goroutine that parked */
 	__u64 lock;		/* gopark's lock argument (hchan.lock for chans) */
 	__u32 reason;		/* waitReason, decoded with the binary's names */
-	__u32 pad;
+	__u32 epoch;		/* glt_epoch when goid was read */
 };
 
 /* Value of the `sites` map, keyed by the creation PC (g.gopc). */
@@ -46,13 +52,11 @@ struct glt_site {
 /* Event and drop counters, kept in .bss and shown in every report. */
 struct glt_counters {
 	__u64 parks;
-	__u64 readies;
 	__u64 spawns;
 	__u64 exits;
 	__u64 parked_map_full;	/* a park could not be recorded */
 	__u64 sites_map_full;	/* a spawn/exit could not be counted */
 	__u64 read_failed;	/* bpf_probe_read_user of the g failed */
-	__u64 ready_unknown;	/* ready for a goid we never saw park */
 };
 
 /* Value of the `binaries` array: one slot per hooked executable (user
@@ -71,7 +75,6 @@ struct glt_offsets {
  * on kernels without uprobe_multi (before 6.6) only take the slot. */
 enum glt_hook {
 	GLT_HOOK_GOPARK,
-	GLT_HOOK_READY,
 	GLT_HOOK_NEWPROC,
 	GLT_HOOK_GEXIT,
 	GLT_HOOK_COUNT,

@@ -140,7 +140,7 @@ struct budget_interval {
 	uint64_t wall_ns;	/* its length */
 	uint64_t attached_ns;	/* how long the probes were attached */
 	uint64_t events;	/* sum of the glt_counters event deltas
-				 * (parks + readies + spawns + exits) */
+				 * (parks + spawns + exits) */
 	double body_ns;		/* BPF run time per event (budget_meter),
 				 * 0: unknown, BUDGET_DEFAULT_BODY_NS */
 };

@@ -21,7 +21,7 @@ static uint64_t event_sum(struct probes *p)
 	struct glt_counters c;
 
 	probes__counters(p, &c);
-	return c.parks + c.readies + c.spawns + c.exits;
+	return c.parks + c.spawns + c.exits;
 }
 
 int duty__new(struct duty **out, struct probes *p, const struct duty_opts *o,

@@ -19,7 +19,7 @@ struct candidate {
 /* A goroutine to check: a probe record, or a snapshot entry the probes
  * have not seen park. */
 struct pending {
-	uint64_t goid;
+	uint64_t g;
 	struct glt_parked p;
 	/* What the snapshot knows of it: its snapshot entry (updated when
 	 * resolved again), or what the last report found of the park the
@@ -187,7 +187,7 @@ static int add_candidate(struct build *b, const struct pending *pd,
 	int err;
 
 	*c = (struct candidate){
-		.goid = pd->goid, .object = object, .object_kind = kind,
+		.goid = pd->p.goid, .object = object, .object_kind = kind,
 		.lower_bound = pd->lower_bound,
 		.at_attach = pd->at_attach,
 		.parked_ns = src->now_ns > pd->p.park_ns ?
@@ -214,7 +214,7 @@ static int keep(struct build *b, const struct pending *pd,
 		if (b->nseen_next == b->cap_seen_next)
 			return -ENOMEM;
 		sg = &b->seen_next[b->nseen_next++];
-		*sg = (struct snapshot_g){ .goid = pd->goid, .g = pd->p.g,
+		*sg = (struct snapshot_g){ .goid = pd->p.goid, .g = pd->g,
 			.first_seen_ns = pd->p.park_ns, .reason = pd->p.reason };
 	}
 	sg->resolved = found->resolved;
@@ -282,7 +282,7 @@ static int check_window(struct build *b)
 	int err;
 
 	for (i = 0; i < b->nwin; i++)
-		b->addrs[i] = b->win[i].p.g;
+		b->addrs[i] = b->win[i].g;
 	err = gread__gs(b->src->target, b->addrs, b->nwin, o->g_size,
 			b->gbufs, b->ok);
 	for (i = 0; !err && i < b->nwin; i++) {
@@ -292,15 +292,15 @@ static int check_window(struct build *b)
 			continue;
 		}
 		gread__parse(o, b->gbufs + i * o->g_size, &f);
-		if (f.goid != pd->goid) {
+		if (f.goid != pd->p.goid) {
 			stats->reused++;
 			continue;
 		}
-		/* Woken by a path the probes do not see (netpoll, park
-		 * abort), or parked again by something other than gopark
-		 * (GC suspension). */
+		/* Woken since (runtime.ready is not probed: this check is
+		 * what tells), or parked again by something other than
+		 * gopark (GC suspension). */
 		if (!go_status_parked(f.status) || f.reason != pd->p.reason) {
-			stats->running++;
+			stats->woken++;
 			continue;
 		}
 		known = pd->sg ? pd->sg : pd->seen;
@@ -316,7 +316,7 @@ static int check_window(struct build *b)
 			continue;
 		}
 		/* Not zeroed whole: pcs is written by the walk. */
-		b->items[nitems].g = pd->p.g;
+		b->items[nitems].g = pd->g;
 		b->items[nitems].lock = pd->p.lock;
 		b->items[nitems].f = f;
 		b->item_of[nitems++] = i;
@@ -329,7 +329,7 @@ static int check_window(struct build *b)
 
 /* Queues one tracked goroutine, if old enough; a full window is
  * checked. */
-static int consider(struct build *b, uint64_t goid, const struct glt_parked *p,
+static int consider(struct build *b, uint64_t g, const struct glt_parked *p,
 		    struct snapshot_g *sg, struct snapshot_g *seen,
 		    bool lower_bound, bool at_attach)
 {
@@ -341,10 +341,10 @@ static int consider(struct build *b, uint64_t goid, const struct glt_parked *p,
 		return 0;
 	}
 	/* The same park as the last report saw: same time, same g. */
-	if (seen && (seen->first_seen_ns != p->park_ns || seen->g != p->g ||
+	if (seen && (seen->first_seen_ns != p->park_ns || seen->g != g ||
 		     seen->reason != p->reason))
 		seen = NULL;
-	b->win[b->nwin++] = (struct pending){ .goid = goid, .p = *p,
+	b->win[b->nwin++] = (struct pending){ .g = g, .p = *p,
 		.sg = sg, .seen = seen, .lower_bound = lower_bound,
 		.at_attach = at_attach };
 	return b->nwin == GREAD_WINDOW ? check_window(b) : 0;
@@ -362,10 +362,10 @@ static int consider_probed(struct build *b, const struct key_idx *order)
 
 	for (i = 0; !err && i < src->nparked; i++) {
 		k = order[i].idx;
-		while (j < nseen && seen[j].goid < src->gkeys[k].goid)
+		while (j < nseen && seen[j].goid < src->parked[k].goid)
 			j++;
-		err = consider(b, src->gkeys[k].goid, &src->parked[k], NULL,
-			       j < nseen && seen[j].goid == src->gkeys[k].goid ?
+		err = consider(b, src->gkeys[k].g, &src->parked[k], NULL,
+			       j < nseen && seen[j].goid == src->parked[k].goid ?
 			       &seen[j] : NULL, false, false);
 	}
 	return err;
@@ -384,7 +384,7 @@ static int consider_snapshot(struct build *b, const struct key_idx *order)
 
 	for (i = 0; !err && i < snap->n; i++) {
 		struct snapshot_g *sg = &snap->gs[i];
-		struct glt_parked p = { .g = sg->g, .reason = sg->reason,
+		struct glt_parked p = { .goid = sg->goid, .reason = sg->reason,
 					.park_ns = sg->first_seen_ns };
 
 		while (j < src->nparked && order[j].key < sg->goid)
@@ -394,7 +394,7 @@ static int consider_snapshot(struct build *b, const struct key_idx *order)
 		if (sg->waitsince && sg->waitsince < p.park_ns)
 			p.park_ns = sg->waitsince;
 		b->gt->stats.tracked++;
-		err = consider(b, sg->goid, &p, sg, NULL, true,
+		err = consider(b, sg->g, &p, sg, NULL, true,
 			       sg->first_seen_ns <= snap->first_taken_ns);
 	}
 	return err;
@@ -612,9 +612,9 @@ int gtable__build(struct gtable *gt, const struct gtable_source *src)
 	if (!order)
 		err = err ?: -ENOMEM;
 	for (i = 0; !err && i < src->nparked; i++) {
-		order[i] = (struct key_idx){ src->gkeys[i].goid, i };
-		if (src->gkeys[i].goid > gt->max_goid)
-			gt->max_goid = src->gkeys[i].goid;
+		order[i] = (struct key_idx){ src->parked[i].goid, i };
+		if (src->parked[i].goid > gt->max_goid)
+			gt->max_goid = src->parked[i].goid;
 	}
 	if (!err)
 		err = keysort__sort(order, src->nparked);

@@ -58,7 +58,7 @@ struct gt_group {
 struct gt_stats {
 	uint64_t tracked;	/* entries in the parked map */
 	uint64_t young;		/* parked for less than the threshold */
-	uint64_t running;	/* woken without ready (netpoll...) */
+	uint64_t woken;		/* woken since it parked */
 	uint64_t reused;	/* g now holds another goroutine */
 	uint64_t read_failed;	/* the target's memory could not be read */
 	uint64_t raced;		/* changed while we walked its stack */

@@ -49,12 +49,11 @@ static void hook_programs(struct goleaktrace_bpf *s,
 			  struct bpf_program *progs[PROBES_COUNT])
 {
 	progs[GLT_HOOK_GOPARK] = s->progs.on_gopark;
-	progs[GLT_HOOK_READY] = s->progs.on_ready;
 	progs[GLT_HOOK_NEWPROC] = s->progs.on_newproc1;
 	progs[GLT_HOOK_GEXIT] = s->progs.on_gexit;
 }
 
-/* Loads either the dispatcher for uprobe_multi links, or the four
+/* Loads either the dispatcher for uprobe_multi links, or the
  * one-hook programs for perf-event uprobes. */
 static void choose_programs(struct probes *p, bool no_multi)
 {
@@ -137,7 +136,6 @@ out:
  * first name present in the binary is used. */
 static const char *const hook_names[PROBES_COUNT][3] = {
 	{ "runtime.gopark" },
-	{ "runtime.ready" },
 	{ "runtime.newproc1" },
 	/* gdestroy (1.22+) is also where coroutines end; before 1.22 its
 	 * body was goexit0. Both take the dying g as first argument. */
@@ -345,6 +343,9 @@ int probes__set_attached(struct probes *p, bool attached,
 
 	if (p->detached == !attached)
 		return 0;
+	/* Exits went unseen: the probes trust no goid read before. */
+	if (attached)
+		p->skel->bss->epoch++;
 	for (i = 0; i < p->nbins; i++) {
 		if (!attached)
 			detach_binary(p, &p->bins[i]);
@@ -543,12 +544,12 @@ int probes__forget_process(struct probes *p, pid_t tgid)
 
 /* Whether a parked-map entry still describes its goroutine: a scan found
  * it parked, in the same g, for the same reason. */
-static bool still_parked(const struct snapshot *snap, uint64_t goid,
+static bool still_parked(const struct snapshot *snap, uint64_t g,
 			 const struct glt_parked *rec)
 {
-	const struct snapshot_g *sg = snapshot__find(snap, goid);
+	const struct snapshot_g *sg = snapshot__find(snap, rec->goid);
 
-	return sg && sg->g == rec->g && sg->reason == rec->reason;
+	return sg && sg->g == g && sg->reason == rec->reason;
 }
 
 int probes__prune_parked(struct probes *p, uint64_t before_ns,
@@ -571,7 +572,7 @@ int probes__prune_parked(struct probes *p, uint64_t before_ns,
 			snap = snap_of((pid_t)tgid, arg);
 		}
 		if (!snap || vals[i].park_ns >= before_ns ||
-		    still_parked(snap, keys[i].goid, &vals[i]))
+		    still_parked(snap, keys[i].g, &vals[i]))
 			continue;
 		keys[stale++] = keys[i];
 	}

@@ -72,8 +72,8 @@ int probes__prune_parked(struct probes *p, uint64_t before_ns,
 int probes__forget_process(struct probes *p, pid_t tgid);
 
 /* Where each hook goes, computed from the file alone (also for
- * --inspect): gopark, ready, newproc1, gdestroy/goexit0. */
-#define PROBES_COUNT 4
+ * --inspect): gopark, newproc1, gdestroy/goexit0. */
+#define PROBES_COUNT GLT_HOOK_COUNT
 struct probe_point {
 	const char *name;	/* Go function probed */
 	uint64_t entry;		/* its entry (link-time address) */

@@ -260,13 +260,10 @@ static void print_counters(FILE *out, const struct report_info *info,
 	const struct glt_counters *c = info->counters;
 	const struct gt_stats *s = &gt->stats;
 
-	fprintf(out, ",\"events\":{\"parks\":%llu,\"readies\":%llu,"
-		"\"spawns\":%llu,\"exits\":%llu,\"ready_unknown\":%llu,"
-		"\"tracked\":%llu}",
-		(unsigned long long)c->parks, (unsigned long long)c->readies,
-		(unsigned long long)c->spawns, (unsigned long long)c->exits,
-		(unsigned long long)c->ready_unknown,
-		(unsigned long long)s->tracked);
+	fprintf(out, ",\"events\":{\"parks\":%llu,\"spawns\":%llu,"
+		"\"exits\":%llu,\"tracked\":%llu}",
+		(unsigned long long)c->parks, (unsigned long long)c->spawns,
+		(unsigned long long)c->exits, (unsigned long long)s->tracked);
 	fprintf(out, ",\"dropped\":{\"parks_map_full\":%llu,"
 		"\"sites_map_full\":%llu,\"probe_read_failed\":%llu,"
 		"\"target_read_failed\":%llu}",
@@ -281,9 +278,9 @@ static void print_counters(FILE *out, const struct report_info *info,
 			"\"sites\":%zu,\"sites_max\":%zu}", info->maps->parked,
 			info->maps->parked_max, info->maps->sites,
 			info->maps->sites_max);
-	fprintf(out, ",\"skipped\":{\"young\":%llu,\"running\":%llu,"
+	fprintf(out, ",\"skipped\":{\"young\":%llu,\"woken\":%llu,"
 		"\"reused\":%llu,\"raced\":%llu,\"hidden_system\":%llu}",
-		(unsigned long long)s->young, (unsigned long long)s->running,
+		(unsigned long long)s->young, (unsigned long long)s->woken,
 		(unsigned long long)s->reused, (unsigned long long)s->raced,
 		(unsigned long long)s->hidden_system);
 }

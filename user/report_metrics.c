@@ -759,10 +759,8 @@ static void add_globals(struct report_metrics *m)
 		uint64_t n;
 	} rows[] = {
 		{ F_EVENTS, "event", "park", c->parks },
-		{ F_EVENTS, "event", "ready", c->readies },
 		{ F_EVENTS, "event", "spawn", c->spawns },
 		{ F_EVENTS, "event", "exit", c->exits },
-		{ F_EVENTS, "event", "ready_unknown", c->ready_unknown },
 		{ F_DROPPED, "reason", "parked_map_full", c->parked_map_full },
 		{ F_DROPPED, "reason", "sites_map_full", c->sites_map_full },
 		{ F_DROPPED, "reason", "probe_read_failed", c->read_failed },

@@ -334,13 +334,10 @@ static int add_comments(struct builder *b, const struct gtable *gt)
 				  gt->ngoroutines, threshold, gt->ngroups,
 				  info->final ? "final" : "interval");
 	if (!err)
-		err = add_comment(b, "events: %llu parks, %llu readies, "
-		"%llu spawns, %llu exits, %llu readies of unknown goroutines; "
-		"%llu goroutines tracked",
-		(unsigned long long)c->parks, (unsigned long long)c->readies,
-		(unsigned long long)c->spawns, (unsigned long long)c->exits,
-		(unsigned long long)c->ready_unknown,
-		(unsigned long long)s->tracked);
+		err = add_comment(b, "events: %llu parks, %llu spawns, "
+		"%llu exits; %llu goroutines tracked",
+		(unsigned long long)c->parks, (unsigned long long)c->spawns,
+		(unsigned long long)c->exits, (unsigned long long)s->tracked);
 	if (!err)
 		err = add_comment(b, "dropped: %llu parks (map full), "
 		"%llu site counts (map full), %llu probe reads failed, "
@@ -350,10 +347,10 @@ static int add_comments(struct builder *b, const struct gtable *gt)
 		(unsigned long long)c->read_failed,
 		(unsigned long long)s->read_failed);
 	if (!err)
-		err = add_comment(b, "skipped: %llu woken without ready "
-		"(running), %llu reused g, %llu changed while read, "
+		err = add_comment(b, "skipped: %llu woken since parked, "
+		"%llu reused g, %llu changed while read, "
 		"%llu runtime goroutines (--all)",
-		(unsigned long long)s->running, (unsigned long long)s->reused,
+		(unsigned long long)s->woken, (unsigned long long)s->reused,
 		(unsigned long long)s->raced,
 		(unsigned long long)s->hidden_system);
 	return err;

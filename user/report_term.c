@@ -218,12 +218,10 @@ static void print_counters(struct report_term *r,
 	const struct gt_stats *s = &gt->stats;
 	char line[160];
 
-	fprintf(r->out, "\nevents: %llu parks, %llu readies, %llu spawns, "
-		"%llu exits, %llu tracked, %llu readies of unknown goids\n",
-		(unsigned long long)c->parks, (unsigned long long)c->readies,
-		(unsigned long long)c->spawns, (unsigned long long)c->exits,
-		(unsigned long long)s->tracked,
-		(unsigned long long)c->ready_unknown);
+	fprintf(r->out, "\nevents: %llu parks, %llu spawns, %llu exits, "
+		"%llu tracked\n",
+		(unsigned long long)c->parks, (unsigned long long)c->spawns,
+		(unsigned long long)c->exits, (unsigned long long)s->tracked);
 	fprintf(r->out, "dropped: %llu parks (map full), %llu sites (map full),"
 		" %llu probe reads, %llu target reads\n",
 		(unsigned long long)c->parked_map_full,
@@ -239,9 +237,9 @@ static void print_counters(struct report_term *r,
 			"site slots in use\n", info->maps->parked,
 			info->maps->parked_max, info->maps->sites,
 			info->maps->sites_max);
-	fprintf(r->out, "skipped: %llu running (woken without ready), "
+	fprintf(r->out, "skipped: %llu woken since parked, "
 		"%llu reused g, %llu raced, %llu runtime (--all)\n",
-		(unsigned long long)s->running, (unsigned long long)s->reused,
+		(unsigned long long)s->woken, (unsigned long long)s->reused,
 		(unsigned long long)s->raced,
 		(unsigned long long)s->hidden_system);
 }

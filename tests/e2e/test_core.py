@@ -1,8 +1,8 @@
 """The core tracer against parkzoo, for every Go version in the matrix and
 its normal, stripped (-s -w) and PIE builds: exact counts per group, the
 runtime's wait-reason names, top user frame function and line, the creation
-site, the immediate caller of gopark, goroutines that woke (netpoll, close)
-leaving the report, and every reported goroutine's frames equal to the
+site, the immediate caller of gopark, goroutines that woke (netpoll, close;
+runtime.ready is not probed) leaving the report, and every reported goroutine's frames equal to the
 runtime's own SIGQUIT traceback of it."""
 import os
 import signal
@@ -111,9 +111,14 @@ def run_version(tap, version, flavour=""):
         rel = [r for r in reports if find_group(r, "main.waitRelease")]
         tap.ok(rel and find_group(rel[0], "main.waitRelease")[0]["count"] == 3,
                "%s: 3 release waiters reported while parked" % v)
+        # Woken through runtime.ready, which is not probed: two exited,
+        # one blocks in read(2) with its park still in the map. The
+        # status check skips it, and the spinner.
         tap.eq(find_group(final, "main.waitRelease"), [],
-               "%s: woken and exited goroutines leave the report" % v)
+               "%s: woken goroutines leave the report" % v)
         c = counters(final)
+        tap.ok(c.get("skipped woken since parked", 0) >= 2,
+               "%s: the woken ones are counted as skipped" % v, c)
         drops = {k: n for k, n in c.items() if k.startswith("dropped") and n}
         tap.eq(drops, {}, "%s: nothing dropped" % v)
         tap.ok(c.get("events spawns", 0) >= 41, "%s: spawns counted" % v, c)

@@ -6,10 +6,9 @@ the JSON lines and the pprof profile's comments.
 dropzoo parks SITES x PER goroutines from SITES go statements after
 attach, then main parks too (tests/fixtures/dropzoo): SITES x PER + 1
 parks of distinct goroutines, of which the parked map keeps the first
-MAX_G (an update of a key already there never fails, and no goroutine
-parks twice); the sites map keeps the first MAX_S sites, so each spawn at
-the others is a drop. The one ready is main's, parked before attach: an
-unknown goid."""
+MAX_G (a park of a g already there never fails, and no goroutine exits,
+so every g is a new one); the sites map keeps the first MAX_S sites, so
+each spawn at the others is a drop."""
 import json
 import os
 import re
@@ -25,8 +24,7 @@ SITES, PER = 4, 10
 MAX_G, MAX_S = 30, 2
 SPAWNS = SITES * PER
 EXPECTED = {
-    "parks": SPAWNS + 1, "readies": 1, "spawns": SPAWNS, "exits": 0,
-    "ready_unknown": 1,
+    "parks": SPAWNS + 1, "spawns": SPAWNS, "exits": 0,
     "parks_map_full": SPAWNS + 1 - MAX_G,
     "sites_map_full": PER * (SITES - MAX_S),
     "probe_read_failed": 0, "target_read_failed": 0,
@@ -87,26 +85,21 @@ def from_text(out):
     if not reports:
         return {}
     c = counters(reports[-1])
-    names = {"events parks": "parks", "events readies": "readies",
+    names = {"events parks": "parks",
              "events spawns": "spawns", "events exits": "exits",
-             "events ready unknown": "ready_unknown",
              "dropped parks (map full)": "parks_map_full",
              "dropped sites (map full)": "sites_map_full",
              "dropped probe reads": "probe_read_failed",
              "dropped target reads": "target_read_failed"}
-    got = {names[k]: v for k, v in c.items() if k in names}
-    got.update({"ready_unknown": v for k, v in c.items()
-                if k.startswith("events") and "unknown" in k})
-    return got
+    return {names[k]: v for k, v in c.items() if k in names}
 
 
 def from_pprof(version, path):
     """The counters in the profile's comments (go tool pprof -raw)."""
     rc, raw = pprof(version, "-raw", path)
     found = {}
-    pats = {"parks": r"events: (\d+) parks", "readies": r"(\d+) readies",
+    pats = {"parks": r"events: (\d+) parks",
             "spawns": r"(\d+) spawns", "exits": r"(\d+) exits",
-            "ready_unknown": r"(\d+) readies? (?:for|of) unknown",
             "parks_map_full": r"dropped: (\d+) parks \(map full\)",
             "sites_map_full": r"(\d+) site counts \(map full\)",
             "probe_read_failed": r"(\d+) probe reads failed",

@@ -24,14 +24,14 @@ static void test_group_random(void)
 	for (i = 0; i < N; i++) {
 		int p = rand() % 5;
 
-		m.gkeys[i] = (struct glt_gkey){ .tgid = pids[p], .goid = i };
-		m.parked[i] = (struct glt_parked){ .g = i * 8 + pids[p] };
+		m.gkeys[i] = (struct glt_gkey){ .tgid = pids[p], .g = i };
+		m.parked[i] = (struct glt_parked){ .goid = i * 8 + pids[p] };
 		counts[p]++;
 	}
 	ASSERT_EQ(map_copy__group(m.gkeys, sizeof(*m.gkeys), m.parked,
 				  sizeof(*m.parked), N), 0, "grouped");
 	for (i = 0; i < N; i++) {
-		paired &= m.parked[i].g == m.gkeys[i].goid * 8 + m.gkeys[i].tgid;
+		paired &= m.parked[i].goid == m.gkeys[i].g * 8 + m.gkeys[i].tgid;
 		sorted &= !i || m.gkeys[i - 1].tgid <= m.gkeys[i].tgid;
 	}
 	ASSERT_TRUE(paired, "every key keeps its value");
@@ -43,7 +43,7 @@ static void test_group_random(void)
 		seen[i] = src.nparked;
 		for (j = 0; j < src.nparked; j++)
 			own &= src.gkeys[j].tgid == pids[i] &&
-			       src.parked[j].g == src.gkeys[j].goid * 8 + pids[i];
+			       src.parked[j].goid == src.gkeys[j].g * 8 + pids[i];
 	}
 	ASSERT_TRUE(own, "each process's range holds its entries only");
 	ASSERT_TRUE(!memcmp(seen, counts, sizeof(seen)),

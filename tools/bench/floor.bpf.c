@@ -31,16 +31,10 @@ int floor_park_stackid(struct pt_regs *ctx)
 	return 0;
 }
 
-/* --multi: at all four positions through one uprobe_multi link, the way
+/* --multi: at the other positions through one uprobe_multi link, the way
  * goleaktrace attaches on Linux 6.6+. */
 SEC("uprobe")
 int floor_any(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("uprobe")
-int floor_ready(struct pt_regs *ctx)
 {
 	return 0;
 }

@@ -4,7 +4,7 @@
  * same prologue decoding, through the project's gobin and prologue code),
  * and waits for SIGINT/SIGTERM or the target's exit.
  *
- *   floor -p PID             empty programs on the 4 runtime functions
+ *   floor -p PID             empty programs on the 3 runtime functions
  *   floor -p PID --stackid   the park program also walks the user stack
  *                            (bpf_get_stackid, BPF_F_USER_STACK)
  *   floor -p PID --stats     also enable the kernel's BPF run-time stats
@@ -33,7 +33,7 @@
 #include "target.h"
 #include "uprobe_links.h"
 
-/* In probes__plan order: park, ready, spawn, exit. */
+/* In probes__plan order: park, spawn, exit. */
 #define NPOINTS PROBES_COUNT
 
 struct point {
@@ -202,9 +202,8 @@ int main(int argc, char **argv)
 	}
 	pts[0].prog = stackid ? skel->progs.floor_park_stackid :
 				skel->progs.floor_park;
-	pts[1].prog = skel->progs.floor_ready;
-	pts[2].prog = skel->progs.floor_spawn;
-	pts[3].prog = skel->progs.floor_exit;
+	pts[1].prog = skel->progs.floor_spawn;
+	pts[2].prog = skel->progs.floor_exit;
 	if (stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (stats_fd < 0) {
@@ -223,7 +222,7 @@ int main(int argc, char **argv)
 	}
 	if (!err && multi) {
 		/* The park program on its own link (it may walk the stack),
-		 * the other three hooks on one more. */
+		 * the other hooks on one more. */
 		err = uprobe_multi__attach(bpf_program__fd(pts[0].prog),
 					   t.exe_path, t.pid, offsets, NULL, 1);
 		multi_fd[0] = err;

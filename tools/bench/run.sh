@@ -196,6 +196,13 @@ measure() {
 	fi
 }
 
+# glt_events FILE: "PARKS SPAWNS EXITS" from the last "events: N parks,
+# N spawns, N exits" line of goleaktrace's report in FILE, "" if none.
+glt_events() {
+	{ grep -E '^events: ' "$1" || true; } | tail -n1 |
+		sed -nE 's/^events: ([0-9]+) parks, ([0-9]+) spawns, ([0-9]+) exits.*/\1 \2 \3/p'
+}
+
 # kv LINE KEY: the value of KEY=VALUE in LINE, "" if absent.
 kv() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<" $1"; }
 
@@ -229,20 +236,18 @@ run_one() {
 		rc=0
 		stop "$tp" INT || rc=$?
 		[[ $status == ok && $rc != 0 ]] && status=tracer_exit_$rc
-		# goleaktrace's final report: "events: N parks, N readies, N spawns, N exits"
-		ev=$({ grep -E '^events: ' "$log.tracer.out" || true; } | tail -n1 |
-			sed -nE 's/^events: ([0-9]+) parks, ([0-9]+) readies, ([0-9]+) spawns, ([0-9]+) exits.*/\1 \2 \3 \4/p')
+		ev=$(glt_events "$log.tracer.out")
 	fi
 	if [[ -n $tp && ${tracer[0]} == "$GLT" && -z $ev ]]; then
-		echo "bench: warning: no \"events: N parks, N readies, N spawns, N exits\" line from goleaktrace (see $log.tracer.out)" >&2
+		echo "bench: warning: no \"events: N parks, N spawns, N exits\" line from goleaktrace (see $log.tracer.out)" >&2
 	fi
 	stop "$WL_PID" TERM || true
 	local -a e
-	read -ra e <<<"${ev:-- - - -}"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	read -ra e <<<"${ev:-- - -}"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$r" "$w" "$m" "$v" "$status" "$(kv "$res" seconds)" "$(kv "$res" ops)" \
 		"$(kv "$res" cpu_ns)" "$(kv "$res" server_ops)" "$(kv "$res" ops_total)" \
-		"${e[0]}" "${e[1]}" "${e[2]}" "${e[3]}" "$la" "$(kv "$res" go)" \
+		"${e[0]}" "${e[1]}" "${e[2]}" "$la" "$(kv "$res" go)" \
 		>>"$OUT/raw.tsv"
 	printf '  round %s  %-8s go%-5s %-14s %s %s ops/s\n' "$r" "$w" "$m" "$v" \
 		"$status" "$(kv "$res" ops_per_sec)"
@@ -306,21 +311,20 @@ count_events() {
 	cnt=$(awk '/^floor: stats/ { for (i = 1; i <= NF; i++) if ($i ~ /^run_cnt=/) { sub(/run_cnt=/, "", $i); printf "%s ", $i } }' "$log.floor.err")
 	local -a c
 	read -ra c <<<"$cnt"
-	((${#c[@]} == 4)) || die "floor --stats printed no run counts (see $log.floor.err)"
-	gev=$({ grep -E '^events: ' "$log.glt.out" || true; } | tail -n1 |
-		sed -nE 's/^events: ([0-9]+) parks, ([0-9]+) readies, ([0-9]+) spawns, ([0-9]+) exits.*/\1 \2 \3 \4/p')
+	((${#c[@]} == 3)) || die "floor --stats printed no run counts (see $log.floor.err)"
+	gev=$(glt_events "$log.glt.out")
 	local -a g
-	read -ra g <<<"${gev:-- - - -}"
+	read -ra g <<<"${gev:-- - -}"
 	local common
 	common=$(printf '%s\t%s\t%s\t%s\t%s' "$(kv "$res" seconds)" "$(kv "$res" ops)" \
 		"$(kv "$res" cpu_ns)" "$(kv "$res" server_ops)" "$(kv "$res" ops_total)")
-	printf '0\t%s\t%s\tcount-floor\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '0\t%s\t%s\tcount-floor\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$w" "$m" "$common" "${c[@]}" "$(loadavg)" "$(kv "$res" go)" >>"$OUT/raw.tsv"
-	printf '0\t%s\t%s\tcount-goleaktrace\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '0\t%s\t%s\tcount-goleaktrace\tok\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$w" "$m" "$common" "${g[@]}" "$(loadavg)" "$(kv "$res" go)" >>"$OUT/raw.tsv"
 	printf '  count    %-8s go%-5s probes match; hits/op: %s\n' "$w" "$m" \
-		"$(awk -v p="${c[0]}" -v r="${c[1]}" -v s="${c[2]}" -v e="${c[3]}" -v n="$(kv "$res" ops_total)" \
-			'BEGIN { printf "park %.3f ready %.3f spawn %.3f exit %.3f", p / n, r / n, s / n, e / n }')"
+		"$(awk -v p="${c[0]}" -v s="${c[1]}" -v e="${c[2]}" -v n="$(kv "$res" ops_total)" \
+			'BEGIN { printf "park %.3f spawn %.3f exit %.3f", p / n, s / n, e / n }')"
 }
 
 # --- build ----------------------------------------------------------------------
@@ -409,7 +413,7 @@ GLT=$OUT/bin/goleaktrace
 FLOOR=$OUT/bin/floor
 define_variants
 printf 'workload\tgo\ttool\tprog\trun_cnt\trun_time_ns\n' >"$OUT/bpfstats.tsv"
-printf 'round\tworkload\tgo\tvariant\tstatus\tseconds\tops\tcpu_ns\tserver_ops\tops_total\tparks\treadies\tspawns\texits\tloadavg\tgo_version\n' >"$OUT/raw.tsv"
+printf 'round\tworkload\tgo\tvariant\tstatus\tseconds\tops\tcpu_ns\tserver_ops\tops_total\tparks\tspawns\texits\tloadavg\tgo_version\n' >"$OUT/raw.tsv"
 {
 	echo "command: BENCH_ROUNDS=$ROUNDS BENCH_SECONDS=$WINDOW BENCH_GO=\"${GOS[*]}\" BENCH_WORKLOADS=\"${WORKLOADS[*]}\" BENCH_VARIANTS=\"${VARIANTS[*]}\" tools/bench/run.sh"
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -87,10 +87,10 @@ static int fake_probe_records(const struct snapshot *snap,
 	if (!*gkeys || !*parked)
 		return -ENOMEM;
 	for (i = 0; i < snap->n; i++) {
-		(*gkeys)[i] = (struct glt_gkey){ .goid = snap->gs[i].goid };
+		(*gkeys)[i] = (struct glt_gkey){ .g = snap->gs[i].g };
 		(*parked)[i] = (struct glt_parked){
 			.park_ns = snap->gs[i].first_seen_ns,
-			.g = snap->gs[i].g, .reason = snap->gs[i].reason };
+			.goid = snap->gs[i].goid, .reason = snap->gs[i].reason };
 	}
 	return 0;
 }

@@ -15,7 +15,7 @@ same workload and Go version; the tables show the median over rounds.
   includes the uprobe traps and BPF programs run on its behalf. For http,
   ops is the server's own request count over the window. events_per_op is
   goleaktrace's own count at --max-overhead 100 (its final report: parks +
-  readies + spawns + exits, over every op since the start signal) for its
+  spawns + exits, and readies in runs from before runtime.ready was dropped, over every op since the start signal) for its
   own runs, and the median of those for the other variants (floor, floor-
   stackid, runtime-trace, and goleaktrace at its default budget, which
   counts only while attached: its ns/event is the average over every
@@ -45,8 +45,11 @@ SHORT = {
 }
 TRACERS = ("goleaktrace", "glt-max100", "glt-noprobes")
 PROBING = ("goleaktrace", "glt-max100")  # compared with the floor
-PROBES = ("parks", "readies", "spawns", "exits")
-PROBE_COL = dict(zip(PROBES, ("park", "ready", "spawn", "exit")))
+# The hooks counted; raw.tsv files from before 2026-11-29 04:00 also have
+# readies (runtime.ready was probed then). main() keeps those present.
+ALL_PROBES = ("parks", "readies", "spawns", "exits")
+PROBES = ("parks", "spawns", "exits")
+PROBE_COL = dict(zip(ALL_PROBES, ("park", "ready", "spawn", "exit")))
 
 
 def num(s):
@@ -73,7 +76,7 @@ PROGS = {
     ("goleaktrace", "on_newproc1"): ("spawn", "glt"),
     ("floor", "floor_exit"): ("exit", "empty"),
     ("goleaktrace", "on_gexit"): ("exit", "glt"),
-    # uprobe_multi (Linux 6.6+): one program for the four hooks.
+    # uprobe_multi (Linux 6.6+): one program for every hook.
     ("goleaktrace", "on_hook"): ("any", "glt"),
 }
 
@@ -165,9 +168,11 @@ def pooled(res, keys, others, per):
 
 
 def main(path):
+    global PROBES
     rows = []
     with open(path) as f:
         header = f.readline().rstrip("\n").split("\t")
+        PROBES = tuple(c for c in ALL_PROBES if c in header)
         for line in f:
             if line.strip():
                 rows.append(dict(zip(header, line.rstrip("\n").split("\t"))))
@@ -183,14 +188,14 @@ def main(path):
         if k not in keys:
             keys.append(k)
         if r["variant"] == "count-floor":
-            ev = [num(r[c]) for c in ("parks", "readies", "spawns", "exits")]
+            ev = [num(r[c]) for c in PROBES]
             hits[k] = ev
             ops = num(r["ops_total"])
             events_per_op[k] = (sum(ev) / ops, ev[0] / ops)
             continue
         if r["variant"] == "count-goleaktrace":
             # Same run as count-floor: goleaktrace must have seen every hit.
-            counted[k] = [num(r[c]) for c in ("parks", "readies", "spawns", "exits")]
+            counted[k] = [num(r[c]) for c in PROBES]
             continue
         if r["variant"] not in variants:
             variants.append(r["variant"])
