@@ -167,6 +167,34 @@ def pooled(res, keys, others, per):
         print(line)
 
 
+def budget_table(res, keys, others):
+    """The default budget's cost from exact counts: the probe hits it took
+    per op (its own count, only while attached) times the cost of a hit
+    measured at --max-overhead 100, against the baseline's CPU per op.
+    With the target saturating its CPU this is the throughput it leaves,
+    free of the run-to-run noise that the measured ratio carries (shown
+    next to it, and --no-probes' ratio as that noise's yardstick)."""
+    if "goleaktrace" not in others or "glt-max100" not in others:
+        return
+    print("\nDefault budget from counts: taken ev/op x glt@100 ns/event, as "
+          "a share of\nthe baseline's CPU per op, and the throughput that "
+          "leaves (implied)\n")
+    print("%-8s %-5s %9s %8s %7s %8s %9s %9s" % (
+        "workload", "go", "taken/op", "ns/ev", "cpu %", "implied",
+        "measured", "noprobes"))
+    for k in keys:
+        d, full = res[k + ("goleaktrace",)], res[k + ("glt-max100",)]
+        base = res[k + ("base",)]
+        share = (d["ev_op"] * full["ns_cpu"] * base * 1e-9
+                 if None not in (d["ev_op"], full["ns_cpu"], base) else None)
+        nop = res.get(k + ("glt-noprobes",), {}).get("ratio")
+        print("%-8s %-5s %9s %8s %7s %8s %9s %9s" % (
+            k[0], k[1], fmt(d["ev_op"], ".4f"), fmt(full["ns_cpu"], ".0f"),
+            fmt(share * 100 if share is not None else None, ".2f"),
+            fmt(1 / (1 + share) if share is not None else None, ".3f"),
+            fmt(d["ratio"], ".3f"), fmt(nop, ".3f")))
+
+
 def main(path):
     global PROBES
     rows = []
@@ -318,6 +346,7 @@ def main(path):
 
     per = bpf_table(os.path.join(os.path.dirname(path), "bpfstats.tsv"), keys)
     pooled(res, keys, others, per)
+    budget_table(res, keys, others)
 
     print("\nDetails: ratio median [min..max] over n rounds; ns/event from CPU"
           " time and\nfrom wall time (throughput)\n")
