@@ -182,7 +182,8 @@ static __always_inline int do_gexit(struct pt_regs *ctx, __u32 slot)
 }
 
 /* All hooks of a binary in one uprobe_multi link: detaching it waits
- * for one grace period instead of one per hook, and frees the target at once. */
+ * for one grace period instead of one per hook, and frees the target at
+ * once. */
 SEC("uprobe")
 int on_hook(struct pt_regs *ctx)
 {
