@@ -5,7 +5,11 @@ cycling must lose no leak: the same eleven groups as the core test,
 exact, and the goroutines that woke or exited in a gap must leave the
 report. --max-overhead 100 keeps the probes attached. Go 1.19 and 1.27
 also run with the perf-event uprobes of kernels before 6.6 (hidden
---no-uprobe-multi), whose links linger after a detach. And a burst:
+--no-uprobe-multi), whose links linger after a detach. With -churn,
+goroutines start and end all the time, so the eleven groups are created
+(2 s in, while duty-cycled) in g structs whose last goroutines exited
+unseen in a gap: the probes key parks by g and must read the goid again
+after each re-attach. And a burst:
 scalezoo -wait parks 100k goroutines after attach, which overspends the
 budget so that the probes sit out whole seconds; the reports made
 meanwhile must still count every one of them, by group.
@@ -32,11 +36,11 @@ def probes_line(report):
     return None
 
 
-def trace_busy(version, budget, seconds, extra=()):
+def trace_busy(version, budget, seconds, extra=(), zoo_flags=()):
     """parkzoo -busy traced with --max-overhead budget:
     (exit status, reports, stderr)."""
     zoo = Process([fixture(version, "parkzoo"), "-busy", "-wake", "4s",
-                   "-release", "4s"])
+                   "-release", "4s"] + list(zoo_flags))
     tracer = None
     try:
         m, _ = zoo.wait_line("stdout", r"ready pid=(\d+)")
@@ -56,9 +60,10 @@ def trace_busy(version, budget, seconds, extra=()):
         zoo.stop()
 
 
-def check_duty_cycled(tap, version, extra=()):
-    v = " ".join(["go%s --max-overhead 1" % version] + list(extra))
-    rc, reports, err = trace_busy(version, "1", 11, extra)
+def check_duty_cycled(tap, version, extra=(), zoo_flags=()):
+    v = " ".join(["go%s --max-overhead 1" % version] + list(extra)
+                 + ["(parkzoo %s)" % " ".join(zoo_flags)] * bool(zoo_flags))
+    rc, reports, err = trace_busy(version, "1", 11, extra, zoo_flags)
     tap.ok(rc == 0, "%s: exit status 0" % v, err)
     finals = [r for r in reports if r["final"]]
     if not tap.ok(len(finals) == 1, "%s: one final report" % v, err):
@@ -119,6 +124,7 @@ def check_burst(tap, version):
 
 def run_version(tap, version):
     check_duty_cycled(tap, version)
+    check_duty_cycled(tap, version, zoo_flags=["-churn", "-delay", "2s"])
     if version in ("1.19", "1.27"):
         check_duty_cycled(tap, version, ["--no-uprobe-multi"])
         check_burst(tap, version)
