@@ -40,7 +40,7 @@ struct glt_parked {
 	__u64 goid;		/* of the goroutine that parked */
 	__u64 lock;		/* gopark's lock argument (hchan.lock for chans) */
 	__u32 reason;		/* waitReason, decoded with the binary's names */
-	__u32 epoch;		/* glt_epoch when goid was read */
+	__u32 epoch;		/* the BPF epoch when goid was read */
 };
 
 /* Value of the `sites` map, keyed by the creation PC (g.gopc). */

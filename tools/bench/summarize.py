@@ -15,7 +15,8 @@ same workload and Go version; the tables show the median over rounds.
   includes the uprobe traps and BPF programs run on its behalf. For http,
   ops is the server's own request count over the window. events_per_op is
   goleaktrace's own count at --max-overhead 100 (its final report: parks +
-  spawns + exits, and readies in runs from before runtime.ready was dropped, over every op since the start signal) for its
+  spawns + exits, and readies in runs from before runtime.ready was
+  dropped, over every op since the start signal) for its
   own runs, and the median of those for the other variants (floor, floor-
   stackid, runtime-trace, and goleaktrace at its default budget, which
   counts only while attached: its ns/event is the average over every
